@@ -1,0 +1,71 @@
+# graph-attach: build, test and demo entry points.
+#
+#   make                 build build/ngx_http_graph_attach_module.so
+#   make test            install what is missing, build, run every test
+#   make run             demo on 127.0.0.1:8080 (Ctrl-C stops it)
+#   make unit            C unit tests of the pure parsers and encoders (ASan)
+#   make test-valgrind   the nginx suite with nginx under valgrind
+#   make fuzz            libFuzzer targets for a bounded time
+#
+# NGINX_SRC=/path builds against another nginx source tree.
+
+NGINX_SRC   ?= /usr/share/nginx/src
+BUILD       := build
+NGX_BUILD   := $(BUILD)/nginx
+MODULE      := $(BUILD)/ngx_http_graph_attach_module.so
+MODULE_SRCS := config ngx_http_graph_attach_module.c \
+               $(wildcard src/*.c src/*.h)
+
+PURE_SRCS   := $(wildcard src/ga_*.c)
+UNIT_SRCS   := $(wildcard t/unit/test_*.c)
+UNIT_BINS   := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+UNIT_CFLAGS := -std=c99 -D_DEFAULT_SOURCE -g -O1 -Wall -Wextra -Werror \
+               -Wno-unused-parameter -Isrc -It/unit \
+               -fsanitize=address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=all
+
+PROVE       ?= prove
+PROVE_FLAGS ?=
+
+.PHONY: all deps test unit t run test-valgrind fuzz clean
+
+all: $(MODULE)
+
+deps:
+	@tools/deps.sh
+
+$(NGX_BUILD)/objs/Makefile: config tools/configure-nginx.sh
+	tools/configure-nginx.sh "$(NGINX_SRC)" "$(NGX_BUILD)" "$(CURDIR)"
+
+$(MODULE): $(NGX_BUILD)/objs/Makefile $(MODULE_SRCS)
+	$(MAKE) -C $(NGX_BUILD) -f objs/Makefile modules
+	cp $(NGX_BUILD)/objs/ngx_http_graph_attach_module.so $@
+
+$(BUILD)/unit/%: t/unit/%.c $(PURE_SRCS) $(wildcard src/ga_*.h t/unit/*.h)
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(PURE_SRCS)
+
+unit: $(UNIT_BINS)
+	$(PROVE) $(PROVE_FLAGS) -e '' $(UNIT_BINS)
+
+t: $(MODULE)
+	$(PROVE) $(PROVE_FLAGS) t/
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) t
+
+test-valgrind: deps
+	$(MAKE) all
+	TEST_NGINX_VALGRIND=1 $(PROVE) $(PROVE_FLAGS) t/
+
+run: deps
+	$(MAKE) all
+	tools/run-demo.sh
+
+fuzz: deps
+	$(MAKE) -C fuzz run
+
+clean:
+	rm -rf $(BUILD) t/servroot*

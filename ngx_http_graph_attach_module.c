@@ -1,0 +1,837 @@
+
+/*
+ * Copyright (C) graph-attach authors
+ *
+ * ngx_http_graph_attach_module: turns a multipart/form-data upload into
+ * a Microsoft Graph fileAttachment request that proxy_pass forwards.
+ *
+ * This file is the glue: directives, configuration, the precontent phase
+ * handler that starts the token lookup and the body read, and the code
+ * that hands the rewritten request to the content phase once both are
+ * done.  The body conversion lives in src/ngx_http_graph_attach_body.c,
+ * error answers in src/ngx_http_graph_attach_error.c, the token in
+ * src/ngx_http_graph_attach_token.c and src/ngx_http_graph_attach_redis.c.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_graph_attach.h"
+#include "ngx_http_graph_attach_token.h"
+#include "ngx_http_graph_attach_redis.h"
+#include "ga_header_params.h"
+#include "ga_path.h"
+
+
+static ngx_int_t ngx_http_graph_attach_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_graph_attach_check(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx, ngx_http_graph_attach_loc_conf_t *alcf,
+    u_char *boundary, size_t *boundary_len);
+static ngx_int_t ngx_http_graph_attach_parse_path(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx);
+static ngx_int_t ngx_http_graph_attach_start_token(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx, ngx_http_graph_attach_loc_conf_t *alcf);
+static void ngx_http_graph_attach_token_handler(
+    ngx_http_graph_attach_token_waiter_t *w);
+static void ngx_http_graph_attach_body_handler(ngx_http_request_t *r);
+static void ngx_http_graph_attach_continue(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx);
+static ngx_int_t ngx_http_graph_attach_reject(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx, ngx_uint_t status, const char *code,
+    const char *message);
+
+static ngx_int_t ngx_http_graph_attach_uri_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_graph_attach_request_id_variable(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+
+static ngx_int_t ngx_http_graph_attach_add_variables(ngx_conf_t *cf);
+static void *ngx_http_graph_attach_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_graph_attach_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_graph_attach_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_graph_attach_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static ngx_int_t ngx_http_graph_attach_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_graph_attach_init_process(ngx_cycle_t *cycle);
+static void ngx_http_graph_attach_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_command_t  ngx_http_graph_attach_commands[] = {
+
+    { ngx_string("graph_attach"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_graph_attach_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("graph_attach_token_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_graph_attach_loc_conf_t, token_key),
+      NULL },
+
+    { ngx_string("graph_attach_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_off_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_graph_attach_loc_conf_t, max_size),
+      NULL },
+
+    { ngx_string("graph_attach_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_graph_attach_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("graph_attach_token_cache_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_graph_attach_main_conf_t, token_zone_size),
+      NULL },
+
+    { ngx_string("graph_attach_token_cache_time"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_graph_attach_main_conf_t, token_cache_time),
+      NULL },
+
+    { ngx_string("graph_attach_token_skew"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_graph_attach_main_conf_t, token_skew),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_graph_attach_module_ctx = {
+    ngx_http_graph_attach_add_variables,    /* preconfiguration */
+    ngx_http_graph_attach_init,             /* postconfiguration */
+
+    ngx_http_graph_attach_create_main_conf, /* create main configuration */
+    ngx_http_graph_attach_init_main_conf,   /* init main configuration */
+
+    NULL,                                   /* create server configuration */
+    NULL,                                   /* merge server configuration */
+
+    ngx_http_graph_attach_create_loc_conf,  /* create location configuration */
+    ngx_http_graph_attach_merge_loc_conf    /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_graph_attach_module = {
+    NGX_MODULE_V1,
+    &ngx_http_graph_attach_module_ctx,      /* module context */
+    ngx_http_graph_attach_commands,         /* module directives */
+    NGX_HTTP_MODULE,                        /* module type */
+    NULL,                                   /* init master */
+    NULL,                                   /* init module */
+    ngx_http_graph_attach_init_process,     /* init process */
+    NULL,                                   /* init thread */
+    NULL,                                   /* exit thread */
+    ngx_http_graph_attach_exit_process,     /* exit process */
+    NULL,                                   /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_variable_t  ngx_http_graph_attach_vars[] = {
+
+    { ngx_string("graph_attach_uri"), NULL,
+      ngx_http_graph_attach_uri_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("graph_attach_request_id"), NULL,
+      ngx_http_graph_attach_request_id_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static ngx_int_t
+ngx_http_graph_attach_handler(ngx_http_request_t *r)
+{
+    size_t                             boundary_len;
+    ngx_int_t                          rc;
+    ngx_http_graph_attach_ctx_t       *ctx;
+    ngx_http_graph_attach_loc_conf_t  *alcf;
+    u_char                             boundary[GA_MP_MAX_BOUNDARY];
+
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
+
+    if (!alcf->enable) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    if (ctx) {
+        return ctx->phase_rc;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "graph attach handler");
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_graph_attach_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->phase_rc = NGX_DONE;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_graph_attach_module);
+
+    if (r->request_body) {
+        /*
+         * an internal redirect after the body was read: the body is no
+         * longer the client's upload, so there is nothing to convert
+         */
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "graph_attach: request body was read before "
+                      "the graph_attach location");
+        return ngx_http_graph_attach_reject(r, ctx,
+                                       NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                       "InternalError",
+                                       "The gateway is misconfigured.");
+    }
+
+    rc = ngx_http_graph_attach_check(r, ctx, alcf, boundary, &boundary_len);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_graph_attach_start_token(r, ctx, alcf);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_graph_attach_body_init(r, ctx, boundary, boundary_len)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_read_client_request_body(r,
+                                          ngx_http_graph_attach_body_handler);
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    ngx_http_finalize_request(r, NGX_DONE);
+    return NGX_DONE;
+}
+
+
+/* what can be refused before the body is read */
+
+static ngx_int_t
+ngx_http_graph_attach_check(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx, ngx_http_graph_attach_loc_conf_t *alcf,
+    u_char *boundary, size_t *boundary_len)
+{
+    ngx_int_t   rc;
+    ngx_str_t  *ct;
+
+    if (r->method != NGX_HTTP_POST) {
+        return ngx_http_graph_attach_reject(r, ctx,
+                                       NGX_HTTP_NOT_ALLOWED,
+                                       "MethodNotAllowed",
+                                       "Only POST creates an attachment.");
+    }
+
+    rc = ngx_http_graph_attach_parse_path(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (r->headers_in.content_type == NULL) {
+        return ngx_http_graph_attach_reject(r, ctx,
+                                NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                "UnsupportedMediaType",
+                                "The request must be multipart/form-data.");
+    }
+
+    ct = &r->headers_in.content_type->value;
+
+    rc = ga_content_type_boundary(ct->data, ct->len, boundary, boundary_len);
+
+    switch (rc) {
+
+    case GA_HP_OK:
+        break;
+
+    case GA_HP_ERR_NOT_MULTIPART:
+    case GA_HP_ERR_SYNTAX:
+        return ngx_http_graph_attach_reject(r, ctx,
+                                NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                "UnsupportedMediaType",
+                                "The request must be multipart/form-data.");
+
+    case GA_HP_ERR_NO_BOUNDARY:
+        return ngx_http_graph_attach_reject(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidBoundary",
+                                "The Content-Type has no boundary.");
+
+    case GA_HP_ERR_DUPLICATE:
+        return ngx_http_graph_attach_reject(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidBoundary",
+                                "The Content-Type has more than one "
+                                "boundary.");
+
+    default:
+        return ngx_http_graph_attach_reject(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidBoundary",
+                                "The multipart boundary is not valid "
+                                "(RFC 2046: 1 to 70 characters).");
+    }
+
+    if (r->headers_in.content_length_n <= 0 && !r->headers_in.chunked) {
+        return ngx_http_graph_attach_reject(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                "MissingBody",
+                                "The request has no body.");
+    }
+
+    /*
+     * Content-Length bounds the file: a body larger than the file limit
+     * and the allowance for the form around it is refused at once
+     */
+
+    if (r->headers_in.content_length_n
+        > alcf->max_size + NGX_HTTP_GRAPH_ATTACH_FORM_ALLOWANCE)
+    {
+        return ngx_http_graph_attach_reject(r, ctx,
+                                NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                "AttachmentTooLarge",
+                                "The upload is larger than this gateway "
+                                "accepts (graph_attach_max_size).");
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_parse_path(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx)
+{
+    int                        rc;
+    size_t                     raw_len, out_len, prefix_len, out_size;
+    u_char                    *raw, *q, *scratch, *out, *prefix;
+    ga_path_info_t             info;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    /* the raw path: segments are judged as the client encoded them */
+
+    raw = r->unparsed_uri.data;
+    raw_len = r->unparsed_uri.len;
+
+    q = ngx_strlchr(raw, raw + raw_len, '?');
+    if (q) {
+        raw_len = q - raw;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    /* a regex, named or "if" location has no prefix to strip */
+
+    prefix = clcf->name.data;
+    prefix_len = clcf->name.len;
+
+    if (clcf->named || clcf->noname) {
+        prefix = NULL;
+    }
+
+#if (NGX_PCRE)
+    if (clcf->regex) {
+        prefix = NULL;
+    }
+#endif
+
+    if (prefix == NULL) {
+        prefix_len = 0;
+    }
+
+    out_size = 3 * raw_len + 16;
+
+    scratch = ngx_pnalloc(r->pool, raw_len + 1);
+    out = ngx_pnalloc(r->pool, out_size);
+    if (scratch == NULL || out == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ga_path_parse(raw, raw_len, prefix, prefix_len, scratch, raw_len + 1,
+                       out, out_size, &out_len, &info);
+
+    switch (rc) {
+
+    case GA_PATH_OK:
+        ctx->uri.data = out;
+        ctx->uri.len = out_len;
+        ctx->mailbox.data = (u_char *) info.mailbox;
+        ctx->mailbox.len = info.mailbox_len;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "graph attach uri: \"%V\"", &ctx->uri);
+
+        return NGX_OK;
+
+    case GA_PATH_NOT_FOUND:
+        return ngx_http_graph_attach_reject(r, ctx, NGX_HTTP_NOT_FOUND,
+                                "UnsupportedPath",
+                                "Attachments are created at "
+                                "users/{mailbox}/messages/{id}/attachments "
+                                "or users/{mailbox}/events/{id}/attachments.");
+
+    case GA_PATH_TOO_LONG:
+        return ngx_http_graph_attach_reject(r, ctx,
+                                NGX_HTTP_REQUEST_URI_TOO_LARGE,
+                                "InvalidPathSegment",
+                                "The request path is too long.");
+
+    default:
+        return ngx_http_graph_attach_reject(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidPathSegment",
+                                "A path segment is empty, \".\" or \"..\", "
+                                "or contains \"/\", \"\\\" or a control "
+                                "character.");
+    }
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_start_token(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx, ngx_http_graph_attach_loc_conf_t *alcf)
+{
+    ngx_int_t                              rc;
+    ngx_http_graph_attach_token_waiter_t  *w;
+
+    if (ngx_http_complex_value(r, alcf->token_key, &ctx->token_key)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    w = ngx_pcalloc(r->pool, sizeof(ngx_http_graph_attach_token_waiter_t));
+    if (w == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    w->handler = ngx_http_graph_attach_token_handler;
+    w->data = r;
+
+    ctx->waiter = w;
+
+    if (ctx->token_key.len == 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "graph_attach: token key is empty");
+        rc = NGX_DECLINED;
+        w->retry_after = 1;
+
+    } else {
+        rc = ngx_http_graph_attach_token_get(r, &ctx->token_key, w);
+    }
+
+    switch (rc) {
+
+    case NGX_OK:
+        ctx->token = w->token;
+        ctx->token_done = 1;
+        return NGX_OK;
+
+    case NGX_AGAIN:
+        return NGX_OK;
+
+    default:
+        /* nothing would come of reading the body: answer now */
+        return ngx_http_graph_attach_reject(r, ctx,
+                                NGX_HTTP_SERVICE_UNAVAILABLE,
+                                "TokenUnavailable",
+                                "No service token is available for this "
+                                "mailbox; retry later.");
+    }
+}
+
+
+static void
+ngx_http_graph_attach_token_handler(ngx_http_graph_attach_token_waiter_t *w)
+{
+    ngx_connection_t             *c;
+    ngx_http_request_t           *r;
+    ngx_http_graph_attach_ctx_t  *ctx;
+
+    r = w->data;
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    if (ctx == NULL || ctx->finalized || r->header_sent) {
+        /* answered already, e.g. the body was refused */
+        return;
+    }
+
+    ctx->token_done = 1;
+
+    if (w->rc == NGX_OK) {
+        ctx->token = w->token;
+
+    } else if (ctx->error.status == 0) {
+        /* the body filter stops converting once an error is set */
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                "TokenUnavailable",
+                                "No service token is available for this "
+                                "mailbox; retry later.");
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "graph attach token done, rc:%i", w->rc);
+
+    if (ctx->body_done) {
+        ngx_http_graph_attach_continue(r, ctx);
+        ngx_http_run_posted_requests(c);
+    }
+}
+
+
+static void
+ngx_http_graph_attach_body_handler(ngx_http_request_t *r)
+{
+    ngx_http_graph_attach_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "graph attach body done");
+
+    ctx->body_done = 1;
+    ctx->filtering = 0;
+
+    if (ctx->token_done || ctx->error.status) {
+        ngx_http_graph_attach_continue(r, ctx);
+    }
+}
+
+
+/* both the body and the token are known: answer or go on to proxy_pass */
+
+static void
+ngx_http_graph_attach_continue(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+
+    if (ctx->error.status == 0
+        && ngx_http_graph_attach_set_headers(r, ctx) != NGX_OK)
+    {
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                        "InternalError", "Out of memory.");
+    }
+
+    if (ctx->error.status) {
+        rc = ngx_http_graph_attach_send_error(r, ctx);
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    ctx->phase_rc = NGX_DECLINED;
+
+    r->preserve_body = 1;
+
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
+}
+
+
+/* an answer before the body is read: the body is discarded, like core's */
+
+static ngx_int_t
+ngx_http_graph_attach_reject(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx, ngx_uint_t status, const char *code,
+    const char *message)
+{
+    ngx_int_t  rc;
+
+    ngx_http_graph_attach_set_error(ctx, status, code, message);
+
+    /* no "100 Continue" for a body that will not be used */
+    r->expect_tested = 1;
+
+    rc = ngx_http_discard_request_body(r);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_graph_attach_send_error(r, ctx);
+
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_uri_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_graph_attach_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    if (ctx == NULL || ctx->uri.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = ctx->uri.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = ctx->uri.data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_request_id_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_graph_attach_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    if (ctx == NULL || ctx->request_id.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = ctx->request_id.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = ctx->request_id.data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_graph_attach_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_graph_attach_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_graph_attach_main_conf_t  *amcf;
+
+    amcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_graph_attach_main_conf_t));
+    if (amcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     amcf->redis_addr = { 0, NULL };
+     *     amcf->redis_unix = { 0, NULL };
+     *     amcf->redis_host = { 0, NULL };
+     *     amcf->redis_port = 0;
+     *     amcf->token_zone = NULL;
+     *     amcf->used = 0;
+     */
+
+    amcf->redis_timeout = NGX_CONF_UNSET_MSEC;
+    amcf->redis_connect_timeout = NGX_CONF_UNSET_MSEC;
+    amcf->token_zone_size = NGX_CONF_UNSET_SIZE;
+    amcf->token_cache_time = NGX_CONF_UNSET;
+    amcf->token_skew = NGX_CONF_UNSET;
+
+    return amcf;
+}
+
+
+static char *
+ngx_http_graph_attach_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_graph_attach_main_conf_t  *amcf = conf;
+
+    ngx_conf_init_msec_value(amcf->redis_timeout, 1000);
+    ngx_conf_init_msec_value(amcf->redis_connect_timeout, 1000);
+    ngx_conf_init_size_value(amcf->token_zone_size, 1024 * 1024);
+    ngx_conf_init_value(amcf->token_cache_time, 60);
+    ngx_conf_init_value(amcf->token_skew, 60);
+
+    if (amcf->token_zone_size < 8 * ngx_pagesize) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"graph_attach_token_cache_size\" must be "
+                           "at least %uz", 8 * ngx_pagesize);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_graph_attach_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_graph_attach_loc_conf_t  *alcf;
+
+    alcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_graph_attach_loc_conf_t));
+    if (alcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     alcf->token_key = NULL;
+     */
+
+    alcf->enable = NGX_CONF_UNSET;
+    alcf->max_size = NGX_CONF_UNSET;
+
+    return alcf;
+}
+
+
+static char *
+ngx_http_graph_attach_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_graph_attach_loc_conf_t *prev = parent;
+    ngx_http_graph_attach_loc_conf_t *conf = child;
+
+    off_t                               body_max;
+    ngx_http_core_loc_conf_t           *clcf;
+    ngx_http_graph_attach_main_conf_t  *amcf;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_off_value(conf->max_size, prev->max_size,
+                             3 * 1024 * 1024);
+
+    if (conf->token_key == NULL) {
+        conf->token_key = prev->token_key;
+    }
+
+    if (!conf->enable) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->token_key == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"graph_attach\" needs \"graph_attach_token_key\"");
+        return NGX_CONF_ERROR;
+    }
+
+    amcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_graph_attach_module);
+    amcf->used = 1;
+
+    /*
+     * graph_attach_max_size is the one limit to set: core's
+     * client_max_body_size would otherwise refuse a legitimate upload
+     * (1m by default) before this module could judge it
+     */
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    body_max = conf->max_size + NGX_HTTP_GRAPH_ATTACH_FORM_ALLOWANCE;
+
+    if (clcf->client_max_body_size && clcf->client_max_body_size < body_max)
+    {
+        clcf->client_max_body_size = body_max;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt                *h;
+    ngx_http_core_main_conf_t          *cmcf;
+    ngx_http_graph_attach_main_conf_t  *amcf;
+
+    amcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_graph_attach_module);
+
+    if (ngx_http_graph_attach_body_filter_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_graph_attach_error_filter_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (!amcf->used) {
+        return NGX_OK;
+    }
+
+    if (amcf->redis_addr.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"graph_attach\" needs \"graph_attach_redis\" "
+                           "in the http block");
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_graph_attach_token_init_zone(cf, amcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_graph_attach_handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_http_graph_attach_redis_init_process(cycle);
+}
+
+
+static void
+ngx_http_graph_attach_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_graph_attach_redis_exit_process(cycle);
+}

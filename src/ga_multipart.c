@@ -1,0 +1,489 @@
+
+/*
+ * Copyright (C) graph-attach authors
+ */
+
+
+#include <string.h>
+
+#include "ga_multipart.h"
+
+
+enum {
+    ga_mp_st_preamble = 0,
+    ga_mp_st_after_boundary,
+    ga_mp_st_padding,
+    ga_mp_st_after_cr,
+    ga_mp_st_after_dash,
+    ga_mp_st_header,
+    ga_mp_st_header_lf,
+    ga_mp_st_data,
+    ga_mp_st_epilogue,
+    ga_mp_st_finished
+};
+
+
+static int ga_multipart_search(ga_multipart_t *mp, const u_char **pos,
+    const u_char *last, int emit);
+static int ga_multipart_after_boundary(ga_multipart_t *mp, u_char c);
+static int ga_multipart_header_byte(ga_multipart_t *mp, u_char c);
+static int ga_multipart_header_line(ga_multipart_t *mp);
+
+
+/* RFC 7230 tchar, the only bytes allowed in a header field name */
+
+static const u_char  ga_multipart_tchar[256] = {
+    /* "!#$%&'*+-.^_`|~", DIGIT, ALPHA */
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
+    ['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1,
+    ['`'] = 1, ['|'] = 1, ['~'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+    ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+    ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1
+};
+
+
+#define ga_multipart_call(mp, name)                                          \
+    ((mp)->cb && (mp)->cb->name && (mp)->cb->name((mp)->data) != 0)
+
+
+void
+ga_multipart_init(ga_multipart_t *mp, const u_char *boundary,
+    size_t boundary_len, u_char *header_buf, size_t header_buf_size,
+    size_t max_headers, const ga_multipart_callbacks_t *cb, void *data)
+{
+    size_t  i, k;
+
+    if (boundary_len > GA_MP_MAX_BOUNDARY) {
+        boundary_len = GA_MP_MAX_BOUNDARY;
+    }
+
+    mp->cb = cb;
+    mp->data = data;
+    mp->hbuf = header_buf;
+    mp->hbuf_size = header_buf_size;
+    mp->hlen = 0;
+    mp->max_headers = max_headers;
+    mp->nheaders = 0;
+    mp->state = ga_mp_st_preamble;
+    mp->error = GA_MP_OK;
+
+    mp->delim[0] = '\r';
+    mp->delim[1] = '\n';
+    mp->delim[2] = '-';
+    mp->delim[3] = '-';
+    memcpy(&mp->delim[4], boundary, boundary_len);
+    mp->delim_len = 4 + boundary_len;
+
+    /*
+     * fail[k] is the longest proper border of delim[0..k): where a match
+     * of k bytes continues after a mismatch.  With the usual bchars it is
+     * always 0, as CR occurs only first, but the parser must not depend
+     * on the boundary having been validated.
+     */
+
+    mp->fail[0] = 0;
+    mp->fail[1] = 0;
+    k = 0;
+
+    for (i = 1; i < mp->delim_len; i++) {
+        while (k > 0 && mp->delim[i] != mp->delim[k]) {
+            k = mp->fail[k];
+        }
+
+        if (mp->delim[i] == mp->delim[k]) {
+            k++;
+        }
+
+        mp->fail[i + 1] = (u_char) k;
+    }
+
+    /* the first delimiter may open the body without the leading CRLF */
+    mp->match = 2;
+}
+
+
+int
+ga_multipart_execute(ga_multipart_t *mp, const u_char *p, size_t len)
+{
+    int            rc;
+    const u_char  *last;
+
+    if (mp->state == ga_mp_st_finished) {
+        return GA_MP_ERR_STATE;
+    }
+
+    if (mp->error != GA_MP_OK) {
+        return mp->error;
+    }
+
+    if (len == 0) {
+        return GA_MP_OK;
+    }
+
+    last = p + len;
+    rc = GA_MP_OK;
+
+    while (p < last && rc == GA_MP_OK) {
+
+        switch (mp->state) {
+
+        case ga_mp_st_preamble:
+            rc = ga_multipart_search(mp, &p, last, 0);
+            break;
+
+        case ga_mp_st_data:
+            rc = ga_multipart_search(mp, &p, last, 1);
+            break;
+
+        case ga_mp_st_header:
+        case ga_mp_st_header_lf:
+            rc = ga_multipart_header_byte(mp, *p++);
+            break;
+
+        case ga_mp_st_epilogue:
+            /* RFC 2046: the epilogue is to be ignored */
+            p = last;
+            break;
+
+        default:
+            rc = ga_multipart_after_boundary(mp, *p++);
+            break;
+        }
+    }
+
+    mp->error = rc;
+
+    return rc;
+}
+
+
+/*
+ * Looks for the delimiter in [*pos, last).  Bytes that can still be the
+ * start of a delimiter are not emitted but kept as mp->match; if the
+ * match fails they are emitted from mp->delim, which holds the same bytes.
+ */
+
+static int
+ga_multipart_search(ga_multipart_t *mp, const u_char **pos,
+    const u_char *last, int emit)
+{
+    u_char         c;
+    size_t         k, k0;
+    const u_char  *p, *q, *start;
+
+    p = *pos;
+    start = p;
+    k = mp->match;
+
+    while (p < last) {
+
+        if (k == 0) {
+            q = memchr(p, mp->delim[0], last - p);
+
+            if (q == NULL) {
+                p = last;
+                break;
+            }
+
+            if (emit && q > start && mp->cb && mp->cb->on_data
+                && mp->cb->on_data(mp->data, start, q - start) != 0)
+            {
+                return GA_MP_ERR_CALLBACK;
+            }
+
+            k = 1;
+            p = q + 1;
+            start = p;
+            continue;
+        }
+
+        c = *p;
+
+        if (c == mp->delim[k]) {
+            k++;
+            p++;
+            start = p;
+
+            if (k == mp->delim_len) {
+                break;
+            }
+
+            continue;
+        }
+
+        k0 = k;
+
+        while (k > 0 && c != mp->delim[k]) {
+            k = mp->fail[k];
+        }
+
+        /* the bytes that fell out of the match are data */
+
+        if (emit && mp->cb && mp->cb->on_data
+            && mp->cb->on_data(mp->data, mp->delim, k0 - k) != 0)
+        {
+            return GA_MP_ERR_CALLBACK;
+        }
+
+        if (c == mp->delim[k]) {
+            k++;
+            p++;
+            start = p;
+
+            if (k == mp->delim_len) {
+                break;
+            }
+
+            continue;
+        }
+
+        /* k == 0: c opens a new run of data */
+        start = p++;
+    }
+
+    *pos = p;
+
+    if (emit && p > start && mp->cb && mp->cb->on_data
+        && mp->cb->on_data(mp->data, start, p - start) != 0)
+    {
+        return GA_MP_ERR_CALLBACK;
+    }
+
+    if (k < mp->delim_len) {
+        mp->match = k;
+        return GA_MP_OK;
+    }
+
+    mp->match = 0;
+    mp->state = ga_mp_st_after_boundary;
+
+    if (emit && ga_multipart_call(mp, on_part_end)) {
+        return GA_MP_ERR_CALLBACK;
+    }
+
+    return GA_MP_OK;
+}
+
+
+/*
+ * RFC 2046: delimiter transport-padding CRLF, or close-delimiter ("--"
+ * right after the boundary).  Anything else means the boundary occurred
+ * inside a body, which the RFC forbids, or a smuggling attempt: reject.
+ */
+
+static int
+ga_multipart_after_boundary(ga_multipart_t *mp, u_char c)
+{
+    switch (mp->state) {
+
+    case ga_mp_st_after_boundary:
+        if (c == '-') {
+            mp->state = ga_mp_st_after_dash;
+            return GA_MP_OK;
+        }
+
+        /* fall through */
+
+    case ga_mp_st_padding:
+        if (c == ' ' || c == '\t') {
+            mp->state = ga_mp_st_padding;
+            return GA_MP_OK;
+        }
+
+        if (c == '\r') {
+            mp->state = ga_mp_st_after_cr;
+            return GA_MP_OK;
+        }
+
+        return GA_MP_ERR_BAD_DELIMITER;
+
+    case ga_mp_st_after_cr:
+        if (c != '\n') {
+            return GA_MP_ERR_BAD_DELIMITER;
+        }
+
+        mp->state = ga_mp_st_header;
+        mp->hlen = 0;
+        mp->nheaders = 0;
+
+        if (ga_multipart_call(mp, on_part_begin)) {
+            return GA_MP_ERR_CALLBACK;
+        }
+
+        return GA_MP_OK;
+
+    default: /* ga_mp_st_after_dash */
+        if (c != '-') {
+            return GA_MP_ERR_BAD_DELIMITER;
+        }
+
+        mp->state = ga_mp_st_epilogue;
+
+        if (ga_multipart_call(mp, on_done)) {
+            return GA_MP_ERR_CALLBACK;
+        }
+
+        return GA_MP_OK;
+    }
+}
+
+
+static int
+ga_multipart_header_byte(ga_multipart_t *mp, u_char c)
+{
+    if (mp->state == ga_mp_st_header_lf) {
+
+        /* a CR not followed by LF */
+        if (c != '\n') {
+            return GA_MP_ERR_BAD_HEADER;
+        }
+
+        mp->state = ga_mp_st_header;
+
+        if (mp->hlen == 0) {
+            mp->state = ga_mp_st_data;
+            mp->match = 0;
+
+            if (ga_multipart_call(mp, on_headers_complete)) {
+                return GA_MP_ERR_CALLBACK;
+            }
+
+            return GA_MP_OK;
+        }
+
+        return ga_multipart_header_line(mp);
+    }
+
+    if (c == '\r') {
+        mp->state = ga_mp_st_header_lf;
+        return GA_MP_OK;
+    }
+
+    /* bare LF, NUL and other controls; HTAB is allowed in values */
+    if ((c < 0x20 && c != '\t') || c == 0x7f) {
+        return GA_MP_ERR_BAD_HEADER;
+    }
+
+    /* obs-fold (RFC 7230 section 3.2.4), or a name starting with space */
+    if (mp->hlen == 0 && (c == ' ' || c == '\t')) {
+        return GA_MP_ERR_BAD_HEADER;
+    }
+
+    if (mp->hlen == mp->hbuf_size) {
+        return GA_MP_ERR_HEADER_TOO_LARGE;
+    }
+
+    mp->hbuf[mp->hlen++] = c;
+
+    return GA_MP_OK;
+}
+
+
+static int
+ga_multipart_header_line(ga_multipart_t *mp)
+{
+    u_char  *p, *last, *colon, *v;
+
+    mp->nheaders++;
+
+    if (mp->max_headers && mp->nheaders > mp->max_headers) {
+        return GA_MP_ERR_TOO_MANY_HEADERS;
+    }
+
+    p = mp->hbuf;
+    last = p + mp->hlen;
+    mp->hlen = 0;
+
+    colon = memchr(p, ':', last - p);
+
+    /* no whitespace before the colon either (RFC 7230 section 3.2.4) */
+
+    if (colon == NULL || colon == p) {
+        return GA_MP_ERR_BAD_HEADER;
+    }
+
+    for (v = p; v < colon; v++) {
+        if (!ga_multipart_tchar[*v]) {
+            return GA_MP_ERR_BAD_HEADER;
+        }
+    }
+
+    v = colon + 1;
+
+    while (v < last && (*v == ' ' || *v == '\t')) {
+        v++;
+    }
+
+    while (last > v && (last[-1] == ' ' || last[-1] == '\t')) {
+        last--;
+    }
+
+    if (mp->cb && mp->cb->on_header
+        && mp->cb->on_header(mp->data, p, colon - p, v, last - v) != 0)
+    {
+        return GA_MP_ERR_CALLBACK;
+    }
+
+    return GA_MP_OK;
+}
+
+
+int
+ga_multipart_finish(ga_multipart_t *mp)
+{
+    if (mp->state == ga_mp_st_finished || mp->error != GA_MP_OK) {
+        return mp->error;
+    }
+
+    if (mp->state == ga_mp_st_epilogue) {
+        mp->error = GA_MP_OK;
+
+    } else if (mp->state == ga_mp_st_preamble) {
+        mp->error = GA_MP_ERR_NO_DELIMITER;
+
+    } else {
+        mp->error = GA_MP_ERR_TRUNCATED;
+    }
+
+    mp->state = ga_mp_st_finished;
+
+    return mp->error;
+}
+
+
+const char *
+ga_multipart_strerror(int rc)
+{
+    switch (rc) {
+    case GA_MP_OK:
+        return "ok";
+    case GA_MP_ERR_NO_DELIMITER:
+        return "no multipart delimiter";
+    case GA_MP_ERR_TRUNCATED:
+        return "no closing delimiter";
+    case GA_MP_ERR_HEADER_TOO_LARGE:
+        return "part header line too large";
+    case GA_MP_ERR_TOO_MANY_HEADERS:
+        return "too many part header lines";
+    case GA_MP_ERR_BAD_HEADER:
+        return "invalid part header";
+    case GA_MP_ERR_BAD_DELIMITER:
+        return "invalid data after boundary";
+    case GA_MP_ERR_CALLBACK:
+        return "aborted by callback";
+    case GA_MP_ERR_STATE:
+        return "parser already finished";
+    default:
+        return "unknown multipart error";
+    }
+}

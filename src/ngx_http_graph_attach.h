@@ -1,0 +1,168 @@
+
+/*
+ * Copyright (C) graph-attach authors
+ */
+
+
+#ifndef _NGX_HTTP_GRAPH_ATTACH_H_INCLUDED_
+#define _NGX_HTTP_GRAPH_ATTACH_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ga_base64.h"
+#include "ga_multipart.h"
+
+
+/*
+ * The multipart body may carry, besides the file, part headers, text
+ * fields, a preamble and an epilogue: this much is allowed on top of
+ * graph_attach_max_size before the body is refused as too large.
+ */
+#define NGX_HTTP_GRAPH_ATTACH_FORM_ALLOWANCE    (64 * 1024)
+
+#define NGX_HTTP_GRAPH_ATTACH_HEADER_LINE_MAX   8192
+#define NGX_HTTP_GRAPH_ATTACH_PART_HEADERS_MAX  16
+#define NGX_HTTP_GRAPH_ATTACH_FIELD_MAX         4096
+#define NGX_HTTP_GRAPH_ATTACH_CONTENT_TYPE_MAX  255
+
+
+/* http{} level settings: the Redis connection and the token cache */
+
+typedef struct {
+    ngx_str_t                  redis_addr;        /* as written, for logs */
+    ngx_str_t                  redis_unix;        /* "/path\0" or empty */
+    ngx_str_t                  redis_host;        /* IP literal "...\0" */
+    in_port_t                  redis_port;
+    ngx_msec_t                 redis_timeout;
+    ngx_msec_t                 redis_connect_timeout;
+
+    ngx_shm_zone_t            *token_zone;
+    size_t                     token_zone_size;
+    time_t                     token_cache_time;
+    time_t                     token_skew;
+
+    ngx_flag_t                 used;              /* graph_attach on somewhere */
+} ngx_http_graph_attach_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                 enable;
+    ngx_http_complex_value_t  *token_key;
+    off_t                      max_size;
+} ngx_http_graph_attach_loc_conf_t;
+
+
+typedef struct {
+    ngx_uint_t                 status;
+    const char                *code;
+    const char                *message;
+} ngx_http_graph_attach_error_t;
+
+
+/* what the part being parsed is */
+
+typedef enum {
+    NGX_HTTP_GRAPH_ATTACH_PART_SKIP = 0,
+    NGX_HTTP_GRAPH_ATTACH_PART_FILE,
+    NGX_HTTP_GRAPH_ATTACH_PART_MAYBE_FILE,    /* filename="" so far */
+    NGX_HTTP_GRAPH_ATTACH_PART_NAME,
+    NGX_HTTP_GRAPH_ATTACH_PART_CONTENT_TYPE,
+    NGX_HTTP_GRAPH_ATTACH_PART_IS_INLINE,
+    NGX_HTTP_GRAPH_ATTACH_PART_CONTENT_ID
+} ngx_http_graph_attach_part_e;
+
+
+/* the multipart-to-JSON conversion state of one request body */
+
+typedef struct {
+    ga_multipart_t                         mp;
+    ga_base64_t                            b64;
+
+    u_char                                *header_line;   /* parser's */
+    u_char                                *scratch;       /* decoding */
+
+    ngx_http_graph_attach_part_e           part;
+    unsigned                               part_has_disposition:1;
+    unsigned                               part_has_type:1;
+
+    ngx_str_t                              part_type;     /* part's */
+    ngx_str_t                              part_filename;
+    ngx_str_t                              filename;
+    ngx_str_t                              content_type;
+
+    /* text fields, each NULL data when absent */
+    ngx_str_t                              field_name;
+    ngx_str_t                              field_content_type;
+    ngx_str_t                              field_is_inline;
+    ngx_str_t                              field_content_id;
+    ngx_str_t                             *field;         /* being read */
+
+    off_t                                  file_size;
+    off_t                                  received;      /* raw bytes */
+    off_t                                  max_size;
+    off_t                                  body_limit;
+    off_t                                  json_size;     /* emitted */
+
+    ngx_buf_t                             *out_buf;
+    ngx_chain_t                           *out;
+    ngx_chain_t                          **last_out;
+    ngx_chain_t                           *free;
+    ngx_chain_t                           *busy;
+    size_t                                 out_buf_size;
+
+    ngx_pool_t                            *pool;
+    ngx_log_t                             *log;
+
+    unsigned                               file_seen:1;
+    unsigned                               file_done:1;
+    unsigned                               done:1;        /* closing delim */
+} ngx_http_graph_attach_body_t;
+
+
+typedef struct {
+    ngx_str_t                              uri;           /* upstream path */
+    ngx_str_t                              mailbox;
+    ngx_str_t                              token_key;
+    ngx_str_t                              request_id;    /* sent upstream */
+
+    struct ngx_http_graph_attach_token_waiter_s  *waiter;
+    ngx_str_t                              token;
+
+    ngx_http_graph_attach_body_t          *body;
+
+    ngx_http_graph_attach_error_t          error;
+    ngx_str_t                              error_json;    /* replacement */
+    ngx_int_t                              phase_rc;
+
+    unsigned                               filtering:1;   /* body filter on */
+    unsigned                               token_done:1;
+    unsigned                               body_done:1;
+    unsigned                               finalized:1;   /* we answered */
+    unsigned                               replaced:1;    /* JSON error body */
+} ngx_http_graph_attach_ctx_t;
+
+
+extern ngx_module_t  ngx_http_graph_attach_module;
+
+
+/* ngx_http_graph_attach_body.c */
+ngx_int_t ngx_http_graph_attach_body_init(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx, u_char *boundary, size_t boundary_len);
+ngx_int_t ngx_http_graph_attach_body_filter_init(ngx_conf_t *cf);
+
+/* ngx_http_graph_attach_upstream.c */
+ngx_int_t ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx);
+
+/* ngx_http_graph_attach_error.c */
+void ngx_http_graph_attach_set_error(ngx_http_graph_attach_ctx_t *ctx,
+    ngx_uint_t status, const char *code, const char *message);
+ngx_int_t ngx_http_graph_attach_send_error(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx);
+ngx_int_t ngx_http_graph_attach_error_filter_init(ngx_conf_t *cf);
+
+
+#endif /* _NGX_HTTP_GRAPH_ATTACH_H_INCLUDED_ */

@@ -1,0 +1,368 @@
+
+/*
+ * Copyright (C) graph-attach authors
+ *
+ * Errors, Graph-shaped: {"error":{"code":"...","message":"..."}}.
+ *
+ * The module's own refusals are sent by ngx_http_graph_attach_send_error().
+ * The header and body filters here give the same shape to the responses
+ * nginx itself makes in a graph_attach location (a 413 from
+ * client_max_body_size, a 408 body timeout, a 502 when Graph cannot be
+ * reached...), since the clients of this gateway parse JSON, not HTML.
+ * They also drop the cached token when Graph answers 401.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_graph_attach.h"
+#include "ngx_http_graph_attach_token.h"
+#include "ga_json.h"
+
+
+typedef struct {
+    ngx_uint_t   status;
+    const char  *code;
+    const char  *message;
+} ngx_http_graph_attach_status_t;
+
+
+static ngx_int_t ngx_http_graph_attach_error_body(ngx_http_request_t *r,
+    ngx_http_graph_attach_error_t *err, ngx_str_t *json);
+static void ngx_http_graph_attach_json_headers(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx, size_t len);
+static ngx_int_t ngx_http_graph_attach_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_graph_attach_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+/* codes for the responses nginx makes itself, by status */
+
+static ngx_http_graph_attach_status_t  ngx_http_graph_attach_statuses[] = {
+    { NGX_HTTP_BAD_REQUEST, "BadRequest",
+      "The request could not be read." },
+    { NGX_HTTP_FORBIDDEN, "Forbidden",
+      "Access to this gateway is denied." },
+    { NGX_HTTP_NOT_FOUND, "UnsupportedPath",
+      "Nothing is served at this path." },
+    { NGX_HTTP_NOT_ALLOWED, "MethodNotAllowed",
+      "Only POST creates an attachment." },
+    { NGX_HTTP_REQUEST_TIME_OUT, "RequestTimeout",
+      "The request body did not arrive in time." },
+    { NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "AttachmentTooLarge",
+      "The upload is larger than this gateway accepts "
+      "(graph_attach_max_size)." },
+    { NGX_HTTP_REQUEST_URI_TOO_LARGE, "InvalidPathSegment",
+      "The request path is too long." },
+    { NGX_HTTP_TOO_MANY_REQUESTS, "TooManyRequests",
+      "Too many requests; retry later." },
+    { NGX_HTTP_INTERNAL_SERVER_ERROR, "InternalError",
+      "The gateway failed to process the request." },
+    { NGX_HTTP_BAD_GATEWAY, "BadGateway",
+      "Microsoft Graph could not be reached." },
+    { NGX_HTTP_SERVICE_UNAVAILABLE, "ServiceUnavailable",
+      "The gateway is unavailable; retry later." },
+    { NGX_HTTP_GATEWAY_TIME_OUT, "GatewayTimeout",
+      "Microsoft Graph did not answer in time." },
+    { 0, "RequestFailed", "The request failed." }
+};
+
+
+void
+ngx_http_graph_attach_set_error(ngx_http_graph_attach_ctx_t *ctx,
+    ngx_uint_t status, const char *code, const char *message)
+{
+    /* the first error is the one the client hears about */
+
+    if (ctx->error.status) {
+        return;
+    }
+
+    ctx->error.status = status;
+    ctx->error.code = code;
+    ctx->error.message = message;
+}
+
+
+ngx_int_t
+ngx_http_graph_attach_send_error(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx)
+{
+    ngx_int_t         rc;
+    ngx_str_t         json;
+    ngx_buf_t        *b;
+    ngx_chain_t       out;
+    ngx_table_elt_t  *h;
+
+    ctx->finalized = 1;
+    ctx->filtering = 0;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "graph_attach: %ui %s", ctx->error.status,
+                  ctx->error.code);
+
+    if (ngx_http_graph_attach_error_body(r, &ctx->error, &json) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = ctx->error.status;
+
+    ngx_http_graph_attach_json_headers(r, ctx, json.len);
+
+    if (ctx->error.status == NGX_HTTP_NOT_ALLOWED) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
+        ngx_str_set(&h->key, "Allow");
+        ngx_str_set(&h->value, "POST");
+    }
+
+    if (ctx->error.status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+        if (h->value.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->value.len = ngx_sprintf(h->value.data, "%T",
+                                   (ctx->waiter && ctx->waiter->retry_after)
+                                   ? ctx->waiter->retry_after : 1)
+                       - h->value.data;
+
+        h->hash = 1;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
+        ngx_str_set(&h->key, "Retry-After");
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = json.data;
+    b->last = json.data + json.len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_error_body(ngx_http_request_t *r,
+    ngx_http_graph_attach_error_t *err, ngx_str_t *json)
+{
+    size_t   code_len, message_len;
+    u_char  *p;
+
+    code_len = ngx_strlen(err->code);
+    message_len = ngx_strlen(err->message);
+
+    json->len = sizeof("{\"error\":{\"code\":\"\",\"message\":\"\"}}\n") - 1
+                + ga_json_escape_len((u_char *) err->code, code_len)
+                + ga_json_escape_len((u_char *) err->message, message_len);
+
+    json->data = ngx_pnalloc(r->pool, json->len);
+    if (json->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(json->data, "{\"error\":{\"code\":\"",
+                   sizeof("{\"error\":{\"code\":\"") - 1);
+    p = ga_json_escape(p, (u_char *) err->code, code_len);
+    p = ngx_cpymem(p, "\",\"message\":\"", sizeof("\",\"message\":\"") - 1);
+    p = ga_json_escape(p, (u_char *) err->message, message_len);
+    p = ngx_cpymem(p, "\"}}\n", sizeof("\"}}\n") - 1);
+
+    json->len = p - json->data;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_graph_attach_json_headers(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx, size_t len)
+{
+    r->headers_out.content_type_len = sizeof("application/json") - 1;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.charset.len = 0;
+
+    r->headers_out.content_length_n = len;
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    ngx_http_clear_accept_ranges(r);
+    ngx_http_clear_last_modified(r);
+    ngx_http_clear_etag(r);
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_header_filter(ngx_http_request_t *r)
+{
+    ngx_http_graph_attach_ctx_t       *ctx;
+    ngx_http_graph_attach_error_t      err;
+    ngx_http_graph_attach_status_t    *s;
+    ngx_http_graph_attach_loc_conf_t  *alcf;
+
+    if (r != r->main) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
+
+    if (!alcf->enable) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    if (ctx && ctx->token_key.len && r->upstream
+        && r->headers_out.status == NGX_HTTP_UNAUTHORIZED)
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "graph_attach: graph answered 401, dropping the "
+                      "cached token of \"%V\"", &ctx->token_key);
+
+        ngx_http_graph_attach_token_invalidate(r, &ctx->token_key);
+    }
+
+    /* only a response nginx made itself: the special response handler's */
+
+    if (r->err_status < NGX_HTTP_BAD_REQUEST
+        || r->headers_out.status != r->err_status
+        || (ctx && ctx->finalized))
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_graph_attach_ctx_t));
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_graph_attach_module);
+    }
+
+    ctx->finalized = 1;
+    ctx->filtering = 0;
+
+    if (ctx->error.status == r->err_status) {
+        err = ctx->error;
+
+    } else {
+        for (s = ngx_http_graph_attach_statuses; s->status; s++) {
+            if (s->status == r->err_status) {
+                break;
+            }
+        }
+
+        err.status = r->err_status;
+        err.code = s->code;
+        err.message = s->message;
+    }
+
+    if (ngx_http_graph_attach_error_body(r, &err, &ctx->error_json)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ctx->replaced = 1;
+
+    ngx_http_graph_attach_json_headers(r, ctx, ctx->error_json.len);
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_buf_t                    *b;
+    ngx_chain_t                  *cl, out;
+    ngx_http_graph_attach_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    if (ctx == NULL || !ctx->replaced) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    /* nginx's HTML page is consumed and the JSON sent in its place */
+
+    for (cl = in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+        cl->buf->file_pos = cl->buf->file_last;
+    }
+
+    if (ctx->error_json.len == 0) {
+        return ngx_http_next_body_filter(r, NULL);
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = ctx->error_json.data;
+    b->last = ctx->error_json.data + ctx->error_json.len;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    /* sent once */
+    ctx->error_json.len = 0;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_next_body_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_graph_attach_error_filter_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_graph_attach_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_graph_attach_body_filter;
+
+    return NGX_OK;
+}

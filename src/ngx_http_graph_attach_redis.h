@@ -1,0 +1,63 @@
+/*
+ * Copyright (C) graph-attach authors
+ */
+
+
+#ifndef _NGX_HTTP_GRAPH_ATTACH_REDIS_H_INCLUDED_
+#define _NGX_HTTP_GRAPH_ATTACH_REDIS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+/* hiredis stays out of this header: users only pass reply pointers on */
+struct redisReply;
+
+typedef struct ngx_http_graph_attach_redis_cmd_s
+    ngx_http_graph_attach_redis_cmd_t;
+
+/*
+ * Called exactly once per accepted command, always from the event loop and
+ * never from inside ngx_http_graph_attach_redis_command().  reply is NULL
+ * when the command failed without a reply (connection lost, timed out,
+ * worker exiting); an error reply is passed as is.  The reply is freed by
+ * hiredis when the handler returns.
+ */
+typedef void (*ngx_http_graph_attach_redis_reply_pt)(
+    ngx_http_graph_attach_redis_cmd_t *cmd, struct redisReply *reply);
+
+struct ngx_http_graph_attach_redis_cmd_s {
+    ngx_http_graph_attach_redis_reply_pt   handler;    /* set by caller */
+    void                                  *data;       /* set by caller */
+
+    /* set by the redis code */
+    ngx_queue_t                            queue;
+    ngx_msec_t                             deadline;
+    unsigned                               aborted:1;  /* worker exits */
+};
+
+
+/* the "graph_attach_redis" directive, conf is the main conf */
+char *ngx_http_graph_attach_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+ngx_int_t ngx_http_graph_attach_redis_init_process(ngx_cycle_t *cycle);
+void ngx_http_graph_attach_redis_exit_process(ngx_cycle_t *cycle);
+
+/*
+ * Queues a command on the worker's connection.  The cmd memory must stay
+ * valid until its handler runs.  Returns NGX_ERROR without calling the
+ * handler when Redis is not usable right now (not connected, or known to
+ * be down while a reconnect is pending): callers fail fast.
+ */
+ngx_int_t ngx_http_graph_attach_redis_command(
+    ngx_http_graph_attach_redis_cmd_t *cmd, int argc, const char **argv,
+    const size_t *argvlen);
+
+/* seconds a client should wait before retrying, 1..5 */
+time_t ngx_http_graph_attach_redis_retry_after(void);
+
+
+#endif /* _NGX_HTTP_GRAPH_ATTACH_REDIS_H_INCLUDED_ */

@@ -1,0 +1,214 @@
+
+/*
+ * Copyright (C) graph-attach authors
+ *
+ * The request that proxy_pass sends to Graph: headers rewritten for the
+ * JSON body, the service token, a fresh client-request-id.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/rand.h>
+
+#include "ngx_http_graph_attach.h"
+
+
+static ngx_int_t ngx_http_graph_attach_request_id(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx);
+
+
+static ngx_str_t  ngx_http_graph_attach_json_type =
+    ngx_string("application/json");
+
+
+/*
+ * The request proxy_pass sends: the client's headers less those Graph must
+ * not see, and the JSON body's own.  The list is rebuilt because nginx
+ * lists cannot drop elements.
+ */
+
+ngx_int_t
+ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx)
+{
+    u_char            *p;
+    ngx_uint_t         i, j;
+    ngx_list_t         headers;
+    ngx_table_elt_t   *h, *header;
+    ngx_list_part_t   *part;
+
+    static ngx_str_t   drop[] = {
+        ngx_string("authorization"),
+        ngx_string("proxy-authorization"),
+        ngx_string("cookie"),
+        ngx_string("content-type"),
+        ngx_string("content-length"),
+        ngx_string("transfer-encoding"),
+        ngx_string("expect"),
+        ngx_string("client-request-id"),
+        ngx_null_string
+    };
+
+    if (ngx_list_init(&headers, r->pool, 20, sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    part = &r->headers_in.headers.part;
+    header = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            header = part->elts;
+            i = 0;
+        }
+
+        if (header[i].hash == 0) {
+            continue;
+        }
+
+        for (j = 0; drop[j].len; j++) {
+            if (drop[j].len == header[i].key.len
+                && ngx_strncmp(drop[j].data, header[i].lowcase_key,
+                               drop[j].len)
+                   == 0)
+            {
+                break;
+            }
+        }
+
+        if (drop[j].len) {
+            continue;
+        }
+
+        h = ngx_list_push(&headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        *h = header[i];
+    }
+
+    r->headers_in.headers = headers;
+
+    if (headers.last == &headers.part) {
+        /* the copy's own first part, not the local one */
+        r->headers_in.headers.last = &r->headers_in.headers.part;
+    }
+    r->headers_in.authorization = NULL;
+    r->headers_in.content_length = NULL;
+    r->headers_in.transfer_encoding = NULL;
+    r->headers_in.chunked = 0;
+    r->headers_in.content_length_n = ctx->body->json_size;
+
+    /* Content-Type */
+
+    h = ngx_list_push(&r->headers_in.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_str_set(&h->key, "Content-Type");
+    h->lowcase_key = (u_char *) "content-type";
+    h->value = ngx_http_graph_attach_json_type;
+    h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    r->headers_in.content_type = h;
+
+    /* client-request-id, fresh for every call, as Graph asks */
+
+    if (ngx_http_graph_attach_request_id(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    h = ngx_list_push(&r->headers_in.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_str_set(&h->key, "client-request-id");
+    h->lowcase_key = (u_char *) "client-request-id";
+    h->value = ctx->request_id;
+    h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    /*
+     * Authorization: hash 0 hides the entry from $http_authorization and
+     * every other header variable, while proxy_pass still sends it
+     */
+
+    h = ngx_list_push(&r->headers_in.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->value.len = sizeof("Bearer ") - 1 + ctx->token.len;
+    h->value.data = ngx_pnalloc(r->pool, h->value.len);
+    if (h->value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(h->value.data, "Bearer ", sizeof("Bearer ") - 1);
+    ngx_memcpy(p, ctx->token.data, ctx->token.len);
+
+    ngx_str_set(&h->key, "Authorization");
+    h->lowcase_key = (u_char *) "authorization";
+    h->hash = 0;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_request_id(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx)
+{
+    u_char  *p;
+    u_char   rnd[16];
+
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        return NGX_ERROR;
+    }
+
+    /* a version 4 UUID */
+    rnd[6] = (rnd[6] & 0x0f) | 0x40;
+    rnd[8] = (rnd[8] & 0x3f) | 0x80;
+
+    p = ngx_pnalloc(r->pool, 36);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->request_id.data = p;
+    ctx->request_id.len = 36;
+
+    p = ngx_hex_dump(p, rnd, 4);
+    *p++ = '-';
+    p = ngx_hex_dump(p, rnd + 4, 2);
+    *p++ = '-';
+    p = ngx_hex_dump(p, rnd + 6, 2);
+    *p++ = '-';
+    p = ngx_hex_dump(p, rnd + 8, 2);
+    *p++ = '-';
+    (void) ngx_hex_dump(p, rnd + 10, 6);
+
+    return NGX_OK;
+}

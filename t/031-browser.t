@@ -1,0 +1,61 @@
+# A real browser's FormData: headless Chromium opens t/clients/browser/
+# upload.html (served by the same nginx), which posts a File with a
+# non-ASCII, quote-containing name through fetch and writes the result
+# into the page.
+
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use File::Path qw(make_path);
+use MIME::Base64 qw(decode_base64);
+use URI::Escape qw(uri_escape);
+use GraphAttach::Test;
+
+my ($chromium) = grep { -x } map { "$_/chromium" } split /:/, $ENV{PATH};
+plan skip_all => 'chromium is not installed' unless $chromium;
+
+my $t = GraphAttach::Test->new;
+$t->start;
+
+my $token = 'eyJ0eXAi.browser-token-' . int(rand(1e9));
+$t->set_token('graph:token:t1', $token);
+$t->graph_tokens($token);
+
+my $msg = '/users/alice@contoso.com/messages/AAMkAGI1AAA=/attachments';
+
+# The bytes upload.html builds.
+my $data = join '', map { chr(($_ * 7) % 256) } 0 .. 4095;
+substr($data, 1000, 29) = "\r\n------WebKitFormBoundary\r\n--";
+
+sub browse {
+    my ($name) = @_;
+    my $profile = $t->servroot . '/chromium-' . int(rand(1e9));
+    make_path($profile);
+    my $page = $t->url('/upload.html?target=' . uri_escape("/graph$msg")
+                       . '&name=' . uri_escape($name));
+    my ($st, $out, $err) = $t->run(cmd => [
+        $chromium, '--headless', '--no-sandbox', '--disable-gpu',
+        '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync',
+        '--disable-dev-shm-usage', "--user-data-dir=$profile",
+        '--virtual-time-budget=10000', '--dump-dom', $page,
+    ], env => { HOME => $profile }, timeout => 90);
+    my ($b64) = $out =~ /RESULT:([A-Za-z0-9+\/=]+):END/;
+    diag("chromium exit $st: " . substr($err, -2000)) unless $b64;
+    return $b64 ? decode_json(decode_base64($b64)) : { status => 0 };
+}
+
+for my $name ('naïve "résumé" 日本.png', 'back\slash; x=y.png') {
+    $t->graph_clear;
+    my $res = browse($name);
+    is($res->{status}, 201, "chromium FormData '$name': 201")
+        or diag($res->{body});
+    my ($rec) = grep { $_->{method} eq 'POST' } $t->graph_records;
+    $t->check_upstream($rec, label => "chromium '$name'", token => $token,
+                       name => $name, type => 'image/png', inline => 1,
+                       content_id => 'cid-browser', data => $data,
+                       path => "/v1.0$msg");
+}
+
+$t->done_testing;
