@@ -37,6 +37,7 @@ typedef struct {
     ngx_log_t                          *log;
 
     ngx_queue_t                         cmds;       /* sent, no reply yet */
+    ngx_http_graph_attach_redis_cmd_t   ping;
 
     ngx_event_t                         cmd_timer;
     ngx_event_t                         connect_timer;
@@ -48,7 +49,7 @@ typedef struct {
     ngx_msec_t                          connected_at;
 
     ngx_uint_t                          state;
-    unsigned                            down:1;     /* outage logged */
+    unsigned                            down:1;     /* until a good reply */
     unsigned                            exiting:1;
 } ngx_http_graph_attach_redis_worker_t;
 
@@ -83,6 +84,8 @@ static void ngx_http_graph_attach_redis_disconnected(
     const redisAsyncContext *ac, int status);
 static void ngx_http_graph_attach_redis_reply(redisAsyncContext *ac,
     void *reply, void *privdata);
+static void ngx_http_graph_attach_redis_pong(
+    ngx_http_graph_attach_redis_cmd_t *cmd, struct redisReply *reply);
 
 
 /* one connection per worker: per-process state, set up in init_process */
@@ -311,6 +314,14 @@ ngx_http_graph_attach_redis_init_process(ngx_cycle_t *cycle)
     ngx_http_graph_attach_main_conf_t     *amcf;
     ngx_http_graph_attach_redis_worker_t  *rw;
 
+    /* cache manager and loader processes run init_process too */
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
     amcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_graph_attach_module);
 
@@ -338,6 +349,9 @@ ngx_http_graph_attach_redis_init_process(ngx_cycle_t *cycle)
     rw->backoff = NGX_HTTP_GRAPH_ATTACH_REDIS_BACKOFF_MIN;
 
     ngx_queue_init(&rw->cmds);
+
+    rw->ping.handler = ngx_http_graph_attach_redis_pong;
+    rw->ping.data = rw;
 
     /*
      * all timers are cancelable: a worker that shuts down does not wait
@@ -411,7 +425,9 @@ ngx_http_graph_attach_redis_command(ngx_http_graph_attach_redis_cmd_t *cmd,
 
     /*
      * fail fast: commands wait for a connection in progress only while
-     * Redis is not known to be down, e.g. right after the worker started
+     * Redis is not known to be down, e.g. right after the worker started;
+     * once connected they go out (behind the PING) even if no good reply
+     * came yet, the command timeout bounds the wait
      */
 
     if (rw->state != NGX_HTTP_GRAPH_ATTACH_REDIS_CONNECTED
@@ -907,6 +923,8 @@ static void
 ngx_http_graph_attach_redis_connected(const redisAsyncContext *ac,
     int status)
 {
+    size_t                                 argvlen[1];
+    const char                            *argv[1];
     ngx_http_graph_attach_redis_worker_t  *rw;
 
     rw = &ngx_http_graph_attach_redis_w;
@@ -921,24 +939,30 @@ ngx_http_graph_attach_redis_connected(const redisAsyncContext *ac,
         return;
     }
 
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, rw->log, 0,
+                   "graph_attach redis connected");
+
     rw->state = NGX_HTTP_GRAPH_ATTACH_REDIS_CONNECTED;
     rw->connected_at = ngx_current_msec;
 
-    if (!rw->down) {
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, rw->log, 0,
-                       "graph_attach redis connected");
-        return;
-    }
+    /*
+     * a TCP connection says little (a proxy, a stopped Redis with a full
+     * backlog): Redis is "available again" on its first good reply, and
+     * the PING gives one soon, under the command timeout
+     */
 
-    rw->down = 0;
+    argv[0] = "PING";
+    argvlen[0] = sizeof("PING") - 1;
 
-    if (ngx_http_graph_attach_redis_quiet()) {
-        return;
-    }
+    (void) ngx_http_graph_attach_redis_command(&rw->ping, 1, argv, argvlen);
+}
 
-    ngx_log_error(NGX_LOG_NOTICE, rw->log, 0,
-                  "graph_attach redis \"%V\" is available again",
-                  &rw->amcf->redis_addr);
+
+static void
+ngx_http_graph_attach_redis_pong(ngx_http_graph_attach_redis_cmd_t *cmd,
+    struct redisReply *reply)
+{
+    /* the reply callback did the work */
 }
 
 
@@ -975,6 +999,16 @@ ngx_http_graph_attach_redis_reply(redisAsyncContext *ac, void *reply,
 
     if (rr && rr->type != REDIS_REPLY_ERROR) {
         rw->backoff = NGX_HTTP_GRAPH_ATTACH_REDIS_BACKOFF_MIN;
+
+        if (rw->down) {
+            rw->down = 0;
+
+            if (!ngx_http_graph_attach_redis_quiet()) {
+                ngx_log_error(NGX_LOG_NOTICE, rw->log, 0,
+                              "graph_attach redis \"%V\" is available again",
+                              &rw->amcf->redis_addr);
+            }
+        }
     }
 
     cmd->aborted = rw->exiting;

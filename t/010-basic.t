@@ -4,7 +4,8 @@
 
 use strict;
 use warnings;
-use lib 't/lib';
+use FindBin;
+use lib "$FindBin::Bin/lib";
 use Test::More;
 use GraphAttach::Test;
 

@@ -5,7 +5,8 @@
 
 use strict;
 use warnings;
-use lib 't/lib';
+use FindBin;
+use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Path qw(make_path);
 use GraphAttach::Test;
@@ -248,6 +249,18 @@ for my $label (sort keys %framing) {
     ($rec) = $t->graph_records;
     ok($rec && $rec->{file} && $rec->{file} eq $big,
        '2 MiB file arrived exactly (documented config)');
+
+    # A file of exactly 3 MiB, the default graph_attach_max_size: its
+    # JSON is over 4 MiB, which Graph refuses.  Whoever refuses it, the
+    # client must get a 413 with a JSON error, not a 5xx or a hang.
+    my $three = random_bytes(3 * 1024 * 1024, 13);
+    $path = write_file('three.bin', $three);
+    $t->graph_clear;
+    $r = $t->curl('-F', "file=\@$path", $t->url("/defaults$msg"));
+    is($r->{status}, 413, '3 MiB file with the default max size: 413')
+        or diag("$r->{status} " . substr($r->{body}, 0, 300));
+    ok(ref $r->{json} eq 'HASH' && $r->{json}{error}{code},
+       '3 MiB: the 413 carries a JSON error');
 }
 
 $t->done_testing;

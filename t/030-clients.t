@@ -5,7 +5,8 @@
 
 use strict;
 use warnings;
-use lib 't/lib';
+use FindBin;
+use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Path qw(make_path);
 use GraphAttach::Test;
@@ -93,7 +94,7 @@ for my $c (@clients) {
             my $res = eval { decode_json($out) } || {};
             subtest "$label: '$name'" => sub {
                 is($st, 0, 'client ran') or diag($err);
-                is($res->{status}, 201, '201') or diag($out . $err);
+                is($res->{status}, 201, 'status 201') or diag($out . $err);
                 my ($rec) = $t->graph_records;
                 $t->check_upstream($rec, label => "$label '$name'",
                                    token => $token, name => $name,

@@ -5,7 +5,8 @@
 
 use strict;
 use warnings;
-use lib 't/lib';
+use FindBin;
+use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Path qw(make_path);
 use MIME::Base64 qw(decode_base64);
@@ -26,7 +27,8 @@ my $msg = '/users/alice@contoso.com/messages/AAMkAGI1AAA=/attachments';
 
 # The bytes upload.html builds.
 my $data = join '', map { chr(($_ * 7) % 256) } 0 .. 4095;
-substr($data, 1000, 29) = "\r\n------WebKitFormBoundary\r\n--";
+my $trap = "\r\n------WebKitFormBoundary\r\n--";
+substr($data, 1000, length $trap) = $trap;
 
 sub browse {
     my ($name) = @_;

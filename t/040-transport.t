@@ -4,7 +4,8 @@
 
 use strict;
 use warnings;
-use lib 't/lib';
+use FindBin;
+use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Path qw(make_path);
 use GraphAttach::Test;
@@ -49,16 +50,20 @@ sub one_upload {
 # --- curl: chunked, Expect: 100-continue, HTTP/2 ------------------------
 
 my @curl = (
-    [ 'chunked request body', '-H', 'Transfer-Encoding: chunked' ],
-    [ 'Expect: 100-continue', '-H', 'Expect: 100-continue' ],
-    [ 'HTTP/1.0', '--http1.0' ],
+    # [label, what curl -v shows when it went that way, curl options]
+    [ 'chunked request body', qr/^> Transfer-Encoding: chunked/mi,
+      '-H', 'Transfer-Encoding: chunked' ],
+    [ 'Expect: 100-continue', qr{^< HTTP/1\.1 100 Continue}mi,
+      '-H', 'Expect: 100-continue' ],
+    [ 'HTTP/1.0', qr{^> POST \S+ HTTP/1\.0}m, '--http1.0' ],
 );
 for my $c (@curl) {
-    my ($label, @args) = @$c;
+    my ($label, $how, @args) = @$c;
     $t->graph_clear;
-    my $r = $t->curl(@args, '-F', "file=\@$file;type=application/x-t",
+    my $r = $t->curl('-v', @args, '-F', "file=\@$file;type=application/x-t",
                      $t->url("/graph$msg"));
     is($r->{status}, 201, "curl $label: 201") or diag($r->{body});
+    like($r->{curl_stderr}, $how, "curl $label: it went that way");
     one_upload("curl $label", name => 't.bin', type => 'application/x-t',
                data => $data);
 }

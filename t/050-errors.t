@@ -3,13 +3,21 @@
 
 use strict;
 use warnings;
-use lib 't/lib';
+use FindBin;
+use lib "$FindBin::Bin/lib";
 use Test::More;
 use Time::HiRes qw(time sleep);
 use GraphAttach::Test;
 
 my $t = GraphAttach::Test->new;
-$t->start(max_size => '10k');
+$t->start(max_size => '10k', server => <<'EOF');
+        location /big/ {
+            graph_attach on;
+            graph_attach_token_key graph:token:t1;
+            client_max_body_size 8m;
+            proxy_pass http://127.0.0.1:%%GRAPH_PORT%%$graph_attach_uri;
+        }
+EOF
 
 my $token = 'eyJ0eXAi.errors-token-' . int(rand(1e9));
 $t->set_token('graph:token:t1', $token);
@@ -56,7 +64,9 @@ my @cases = (
       content_type => 'multipart/form-data; boundary=b' ],
     [ 'empty body', 400, body => '',
       content_type => 'multipart/form-data; boundary=b' ],
-    [ 'oversized part headers', 400, parts => [
+    [ 'oversized part headers', 400,
+      path => '/big/users/alice@contoso.com/messages/AAMkAGI1AAA=/attachments',
+      parts => [
         { head => 'Content-Disposition: form-data; name="file"; '
                 . 'filename="a.txt"' . "\r\nX-Padding: " . ('p' x 100_000),
           data => 'hello' } ] ],

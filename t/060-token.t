@@ -4,7 +4,8 @@
 
 use strict;
 use warnings;
-use lib 't/lib';
+use FindBin;
+use lib "$FindBin::Bin/lib";
 use Test::More;
 use Time::HiRes qw(sleep);
 use GraphAttach::Test;
@@ -84,6 +85,30 @@ for my $u (@unusable) {
     $t->check_error($r, status => 503, code => 'TokenUnavailable',
                     retry_after => 1, label => $label);
     $t->nothing_upstream($label);
+}
+
+# --- the lookup starts while the body is still arriving -----------------
+
+{
+    my $early = tok('early');
+    $t->set_token('graph:token:early', $early);
+    $t->graph_tokens($early);
+    $t->graph_clear;
+
+    my $raw = $t->build_request(path => "/graph$msg?tenant=early",
+                                parts => [ { %$file, data => 'e' x 3000 } ]);
+    my $head_end = index($raw, "\r\n\r\n") + 4;
+    my $before = $t->redis_get_calls;
+    my $c = $t->connect;
+    $c->send(substr($raw, 0, $head_end + 100));
+    my $looked = $t->wait_for(sub { $t->redis_get_calls > $before }, 3);
+    ok($looked, 'Redis GET issued before the body finished arriving');
+    $c->send(substr($raw, $head_end + 100));
+    my $r = $c->read_response;
+    $t->seen($r);
+    $c->close;
+    is($r && $r->{status}, 201, 'and the upload then succeeds');
+    is(last_auth(), "Bearer $early", 'with that token');
 }
 
 # --- the cache -----------------------------------------------------------
@@ -180,6 +205,7 @@ $t->graph_tokens($cached);
 # --- Redis down ----------------------------------------------------------
 
 {
+    $t->graph_tokens($cached);
     $t->stop_redis;
 
     my $r = upload('cached');

@@ -273,8 +273,16 @@ class Handler(BaseHTTPRequestHandler):
             return b"", GraphError(400, "BadRequest",
                                    "Invalid Content-Length.")
         if n > MAX_REQUEST:
-            # Do not read it; Graph closes too.
+            # Read and drop it, so that the answer reaches the client
+            # (closing with unread data would reset the connection), and
+            # close afterwards, as Graph does.
             self.close_connection = True
+            left = n
+            while left > 0:
+                got = self.rfile.read(min(left, 65536))
+                if not got:
+                    break
+                left -= len(got)
             return None, GraphError(413, "RequestEntityTooLarge",
                                     "The maximum request length supported "
                                     "is 4MB.")

@@ -5,13 +5,13 @@
 # command that gets 201; Ctrl-C stops all three.
 #
 # Usage: tools/run-demo.sh            (make run does deps + build first)
-# Environment: DEMO_PORT (8080), DEMO_REDIS_PORT (16399),
+# Environment: DEMO_DIR (build/demo), DEMO_PORT (8080), DEMO_REDIS_PORT (16399),
 #              DEMO_GRAPH_PORT (18081), NGINX (/usr/sbin/nginx)
 
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-demo=$root/build/demo
+demo=${DEMO_DIR:-$root/build/demo}
 module=$root/build/ngx_http_graph_attach_module.so
 nginx=${NGINX:-/usr/sbin/nginx}
 port=${DEMO_PORT:-8080}
@@ -115,7 +115,6 @@ http {
             graph_attach            on;
             graph_attach_token_key  graph:token:demo;
             graph_attach_max_size   3m;
-            client_max_body_size    5m;
 
             # In production: https://graph.microsoft.com$graph_attach_uri
             proxy_pass http://127.0.0.1:%%GRAPH_PORT%%$graph_attach_uri;

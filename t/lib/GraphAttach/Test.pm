@@ -24,6 +24,7 @@ package GraphAttach::Test;
 #   TEST_NGINX_BINARY       nginx binary (default /usr/sbin/nginx)
 #   TEST_NGINX_KEEP=1       keep the servroot after a passing run
 #   TEST_GRAPH_ATTACH_MODULE path of the .so (default build/...so)
+#   TEST_NGINX_SERVROOT_BASE directory for the servroots (default t/)
 
 use strict;
 use warnings;
@@ -93,7 +94,8 @@ sub new {
 
     my $self = bless {
         name       => $name,
-        servroot   => "$ROOT/t/servroot-$name",
+        servroot   => ($ENV{TEST_NGINX_SERVROOT_BASE} || "$ROOT/t")
+                      . "/servroot-$name",
         workers    => $opt{workers} || 2,
         secrets    => {},
         responses  => [],
@@ -268,13 +270,19 @@ sub redis_address {
     return "127.0.0.1:$self->{redis_port}";
 }
 
-# Starts redis-server (no config file).  unix => 1 adds a unix socket,
-# and then redis_address() names it.
+# Starts redis-server (no config file).  Options: redis_unix => 1 adds
+# a unix socket (then redis_address() names it); redis_password => 'pw'
+# sets requirepass (the harness's own client then sends AUTH);
+# redis_args => [...] adds arguments.  Called again after stop_redis,
+# it restarts on the same port with the same options.
 sub start_redis {
     my ($self, %opt) = @_;
 
     $self->{redis_unix} = "$self->{servroot}/redis/redis.sock"
         if $opt{redis_unix};
+    $self->{redis_password} = $opt{redis_password}
+        if exists $opt{redis_password};
+    $self->{redis_args} = $opt{redis_args} if $opt{redis_args};
 
     my @argv = ('redis-server',
                 '--port', $self->{redis_port},
@@ -286,6 +294,9 @@ sub start_redis {
     push @argv, '--unixsocket', $self->{redis_unix},
                 '--unixsocketperm', '777'
         if $self->{redis_unix};
+    push @argv, '--requirepass', $self->{redis_password}
+        if defined $self->{redis_password};
+    push @argv, @{ $self->{redis_args} } if $self->{redis_args};
 
     $self->_spawn('redis', "$self->{servroot}/logs/redis.log", @argv);
 
@@ -312,11 +323,21 @@ sub redis {
     my ($self, @args) = @_;
 
     for my $try (1, 2) {
-        my $s = $self->{redis_sock} ||= IO::Socket::INET->new(
-            PeerAddr => '127.0.0.1', PeerPort => $self->{redis_port},
-            Proto => 'tcp', Timeout => 2,
-        );
-        return undef unless $s;
+        my $s = $self->{redis_sock};
+        if (!$s) {
+            $s = IO::Socket::INET->new(
+                PeerAddr => '127.0.0.1', PeerPort => $self->{redis_port},
+                Proto => 'tcp', Timeout => 2,
+            ) or return undef;
+            if (defined $self->{redis_password}) {
+                my $pw = $self->{redis_password};
+                print {$s} "*2\r\n\$4\r\nAUTH\r\n\$" . length($pw)
+                           . "\r\n$pw\r\n";
+                my $ok = eval { _resp_read($s) };
+                return undef unless defined $ok && $ok eq 'OK';
+            }
+            $self->{redis_sock} = $s;
+        }
 
         my $cmd = '*' . scalar(@args) . "\r\n";
         $cmd .= '$' . length($_) . "\r\n$_\r\n" for @args;
@@ -528,7 +549,10 @@ events {
 }
 
 http {
-    access_log %%SERVROOT%%/logs/access.log;
+    log_format graphtest '\$remote_addr "\$request" \$status \$server_protocol '
+                         'te="\$http_transfer_encoding" expect="\$http_expect" '
+                         'in=\$request_length out=\$bytes_sent';
+    access_log %%SERVROOT%%/logs/access.log graphtest;
 
     client_body_temp_path %%SERVROOT%%/tmp/client_body;
     proxy_temp_path %%SERVROOT%%/tmp/proxy;
@@ -551,6 +575,10 @@ $http
 
         location / {
             root %%ROOT%%/t/clients/browser;
+        }
+
+        location = /favicon.ico {
+            return 204;
         }
 
 $server
@@ -627,11 +655,10 @@ sub start_nginx {
                          . $self->slurp('logs/error.log'));
         croak "nginx did not start";
     }
-    # Let the workers finish init_process (the Redis connection).
+    # Every worker is up (the listen socket answers as soon as one is).
     $self->wait_for(sub {
-        $self->slurp('logs/error.log') !~ /start worker process/
-            || scalar(_children_of($self->{pids}{nginx}))
-               >= ($opt{workers} || $self->{workers});
+        scalar(_children_of($self->{pids}{nginx}))
+            >= ($opt{workers} || $self->{workers});
     }, 5) unless $VALGRIND;
     return $self;
 }
@@ -650,6 +677,20 @@ sub reload_nginx {
 sub nginx_pid { $_[0]{pids}{nginx} }
 sub nginx_workers { _children_of($_[0]{pids}{nginx}) }
 
+# Open file descriptors per process: { pid => count } for the workers
+# (or the single process under valgrind), to compare with a baseline.
+sub nginx_fd_counts {
+    my ($self) = @_;
+    my @pids = $VALGRIND ? ($self->{pids}{nginx}) : $self->nginx_workers;
+    my %n;
+    for my $p (@pids) {
+        opendir(my $d, "/proc/$p/fd") or next;
+        $n{$p} = scalar grep { /^\d+$/ } readdir $d;
+        closedir $d;
+    }
+    return \%n;
+}
+
 sub slurp {
     my ($self, $rel) = @_;
     my $f = $rel =~ m{^/} ? $rel : "$self->{servroot}/$rel";
@@ -657,6 +698,14 @@ sub slurp {
     local $/;
     my $d = <$fh>;
     return $d // '';
+}
+
+# The last access log line (format graphtest: request, status, protocol,
+# te="...", expect="...", in=, out=).
+sub last_access {
+    my ($self) = @_;
+    my @l = split /\n/, $self->slurp('logs/access.log');
+    return $l[-1] // '';
 }
 
 # Error log offsets: my $m = $t->log_mark; ...; $t->log_since($m).
@@ -891,7 +940,8 @@ sub _check_secrets {
         }
     }
 
-    opendir(my $d, "$self->{servroot}/logs");
+    opendir(my $d, "$self->{servroot}/logs")
+        or return Test::More::fail("logs directory is gone: $!");
     for my $f (sort grep { !/^\./ } readdir $d) {
         my $text = $self->slurp("logs/$f");
         $text = _strip_proxy_debug($text) if $DEBUG && $f eq 'error.log';
@@ -979,7 +1029,8 @@ sub _allowed {
 # module fails; the others are shown as notes.
 sub _check_valgrind {
     my ($self) = @_;
-    opendir(my $d, "$self->{servroot}/logs");
+    opendir(my $d, "$self->{servroot}/logs")
+        or return Test::More::fail("logs directory is gone: $!");
     my @files = sort grep { /^valgrind\./ } readdir $d;
     closedir $d;
 
@@ -988,10 +1039,10 @@ sub _check_valgrind {
         my $text = $self->slurp("logs/$f");
         my @records = split /\n==\d+==\s*\n/, $text;
         for my $rec (@records) {
-            next unless $rec =~ /Invalid (read|write|free)|uninitialised|
-                                 Mismatched|definitely lost|
-                                 Syscall param|overlap|
-                                 Process terminating|invalid/x;
+            next unless $rec =~ /Invalid (read|write|free)|uninitialised/
+                     || $rec =~ /Mismatched|definitely lost|indirectly lost/
+                     || $rec =~ /Syscall param|overlap|Process terminating/
+                     || $rec =~ /invalid|Jump to/i;
             next if $rec =~ /^\S*\s*(HEAP|LEAK) SUMMARY/m
                     && $rec !~ /\bat 0x/;
             if ($rec =~ /graph_attach|\bga_[a-z0-9_]+\b|\/src\/ga_/) {
