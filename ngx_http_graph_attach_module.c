@@ -31,6 +31,7 @@ static ngx_int_t ngx_http_graph_attach_check(ngx_http_request_t *r,
     u_char *boundary, size_t *boundary_len);
 static ngx_int_t ngx_http_graph_attach_parse_path(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx);
+static ngx_uint_t ngx_http_graph_attach_encoded(ngx_http_request_t *r);
 static ngx_int_t ngx_http_graph_attach_start_token(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx, ngx_http_graph_attach_loc_conf_t *alcf);
 static void ngx_http_graph_attach_token_handler(
@@ -42,12 +43,6 @@ static ngx_int_t ngx_http_graph_attach_reject(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx, ngx_uint_t status, const char *code,
     const char *message);
 
-static ngx_int_t ngx_http_graph_attach_uri_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_int_t ngx_http_graph_attach_request_id_variable(
-    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
-
-static ngx_int_t ngx_http_graph_attach_add_variables(ngx_conf_t *cf);
 static void *ngx_http_graph_attach_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_graph_attach_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_graph_attach_create_loc_conf(ngx_conf_t *cf);
@@ -82,9 +77,9 @@ static ngx_command_t  ngx_http_graph_attach_commands[] = {
       NULL },
 
     { ngx_string("graph_attach_redis"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_graph_attach_redis,
-      NGX_HTTP_MAIN_CONF_OFFSET,
+      NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
 
@@ -107,6 +102,62 @@ static ngx_command_t  ngx_http_graph_attach_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_graph_attach_main_conf_t, token_skew),
+      NULL },
+
+    { ngx_string("graph_attach_token_stale"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_graph_attach_main_conf_t, token_stale),
+      NULL },
+
+    { ngx_string("graph_attach_mailboxes"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_graph_attach_mailboxes,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("graph_attach_allow_types"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_graph_attach_list,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_graph_attach_loc_conf_t, allow_types),
+      NULL },
+
+    { ngx_string("graph_attach_deny_extensions"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_graph_attach_list,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_graph_attach_loc_conf_t, deny_extensions),
+      NULL },
+
+    { ngx_string("graph_attach_sniff"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_graph_attach_loc_conf_t, sniff),
+      NULL },
+
+    { ngx_string("graph_attach_part_header_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_graph_attach_loc_conf_t, part_header_size),
+      NULL },
+
+    { ngx_string("graph_attach_part_headers"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_graph_attach_loc_conf_t, part_headers),
+      NULL },
+
+    { ngx_string("graph_attach_max_fields"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_graph_attach_loc_conf_t, max_fields),
       NULL },
 
       ngx_null_command
@@ -141,20 +192,6 @@ ngx_module_t  ngx_http_graph_attach_module = {
     ngx_http_graph_attach_exit_process,     /* exit process */
     NULL,                                   /* exit master */
     NGX_MODULE_V1_PADDING
-};
-
-
-static ngx_http_variable_t  ngx_http_graph_attach_vars[] = {
-
-    { ngx_string("graph_attach_uri"), NULL,
-      ngx_http_graph_attach_uri_variable, 0,
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("graph_attach_request_id"), NULL,
-      ngx_http_graph_attach_request_id_variable, 0,
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-      ngx_http_null_variable
 };
 
 
@@ -258,6 +295,15 @@ ngx_http_graph_attach_check(ngx_http_request_t *r,
         return rc;
     }
 
+    if (ngx_http_graph_attach_mailbox_allowed(r, alcf, &ctx->mailbox)
+        != NGX_OK)
+    {
+        return ngx_http_graph_attach_reject(r, ctx, NGX_HTTP_FORBIDDEN,
+                                "MailboxNotAllowed",
+                                "This gateway may not attach files in "
+                                "that mailbox.");
+    }
+
     if (r->headers_in.content_type == NULL) {
         return ngx_http_graph_attach_reject(r, ctx,
                                 NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
@@ -299,6 +345,14 @@ ngx_http_graph_attach_check(ngx_http_request_t *r,
                                 "(RFC 2046: 1 to 70 characters).");
     }
 
+    if (ngx_http_graph_attach_encoded(r)) {
+        return ngx_http_graph_attach_reject(r, ctx,
+                                NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                "UnsupportedMediaType",
+                                "A compressed request body "
+                                "(Content-Encoding) is not accepted.");
+    }
+
     if (r->headers_in.content_length_n <= 0 && !r->headers_in.chunked) {
         return ngx_http_graph_attach_reject(r, ctx, NGX_HTTP_BAD_REQUEST,
                                 "MissingBody",
@@ -321,6 +375,45 @@ ngx_http_graph_attach_check(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/* a Content-Encoding other than identity: the multipart is not readable */
+
+static ngx_uint_t
+ngx_http_graph_attach_encoded(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return 0;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Content-Encoding") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Content-Encoding",
+                               h[i].key.len)
+               == 0
+            && !(h[i].value.len == sizeof("identity") - 1
+                 && ngx_strncasecmp(h[i].value.data, (u_char *) "identity",
+                                    h[i].value.len)
+                    == 0))
+        {
+            return 1;
+        }
+    }
 }
 
 
@@ -585,71 +678,6 @@ ngx_http_graph_attach_reject(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
-ngx_http_graph_attach_uri_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data)
-{
-    ngx_http_graph_attach_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
-
-    if (ctx == NULL || ctx->uri.len == 0) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    v->len = ctx->uri.len;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-    v->data = ctx->uri.data;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_graph_attach_request_id_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data)
-{
-    ngx_http_graph_attach_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
-
-    if (ctx == NULL || ctx->request_id.len == 0) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    v->len = ctx->request_id.len;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-    v->data = ctx->request_id.data;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_graph_attach_add_variables(ngx_conf_t *cf)
-{
-    ngx_http_variable_t  *var, *v;
-
-    for (v = ngx_http_graph_attach_vars; v->name.len; v++) {
-        var = ngx_http_add_variable(cf, &v->name, v->flags);
-        if (var == NULL) {
-            return NGX_ERROR;
-        }
-
-        var->get_handler = v->get_handler;
-        var->data = v->data;
-    }
-
-    return NGX_OK;
-}
-
-
 static void *
 ngx_http_graph_attach_create_main_conf(ngx_conf_t *cf)
 {
@@ -676,6 +704,7 @@ ngx_http_graph_attach_create_main_conf(ngx_conf_t *cf)
     amcf->token_zone_size = NGX_CONF_UNSET_SIZE;
     amcf->token_cache_time = NGX_CONF_UNSET;
     amcf->token_skew = NGX_CONF_UNSET;
+    amcf->token_stale = NGX_CONF_UNSET;
 
     return amcf;
 }
@@ -691,6 +720,7 @@ ngx_http_graph_attach_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_size_value(amcf->token_zone_size, 1024 * 1024);
     ngx_conf_init_value(amcf->token_cache_time, 60);
     ngx_conf_init_value(amcf->token_skew, 60);
+    ngx_conf_init_value(amcf->token_stale, 300);
 
     if (amcf->token_zone_size < 8 * ngx_pagesize) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -721,6 +751,13 @@ ngx_http_graph_attach_create_loc_conf(ngx_conf_t *cf)
 
     alcf->enable = NGX_CONF_UNSET;
     alcf->max_size = NGX_CONF_UNSET;
+    alcf->mailboxes = NGX_CONF_UNSET_PTR;
+    alcf->allow_types = NGX_CONF_UNSET_PTR;
+    alcf->deny_extensions = NGX_CONF_UNSET_PTR;
+    alcf->sniff = NGX_CONF_UNSET;
+    alcf->part_header_size = NGX_CONF_UNSET_SIZE;
+    alcf->part_headers = NGX_CONF_UNSET_UINT;
+    alcf->max_fields = NGX_CONF_UNSET_UINT;
 
     return alcf;
 }
@@ -741,8 +778,31 @@ ngx_http_graph_attach_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_off_value(conf->max_size, prev->max_size,
                              3 * 1024 * 1024);
 
+    /* a list set at one level replaces the inherited one */
+    ngx_conf_merge_ptr_value(conf->mailboxes, prev->mailboxes, NULL);
+    ngx_conf_merge_ptr_value(conf->allow_types, prev->allow_types, NULL);
+    ngx_conf_merge_ptr_value(conf->deny_extensions, prev->deny_extensions,
+                             NULL);
+
+    ngx_conf_merge_value(conf->sniff, prev->sniff, 1);
+    ngx_conf_merge_size_value(conf->part_header_size,
+                              prev->part_header_size, 8192);
+    ngx_conf_merge_uint_value(conf->part_headers, prev->part_headers, 16);
+    ngx_conf_merge_uint_value(conf->max_fields, prev->max_fields, 32);
+
+    if (conf->part_header_size < 256 || conf->part_header_size > 65536) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"graph_attach_part_header_size\" must be "
+                           "between 256 and 64k");
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->token_key == NULL) {
         conf->token_key = prev->token_key;
+    }
+
+    if (conf->redis == NULL) {
+        conf->redis = prev->redis;
     }
 
     if (!conf->enable) {
@@ -758,6 +818,14 @@ ngx_http_graph_attach_merge_loc_conf(ngx_conf_t *cf, void *parent,
     amcf = ngx_http_conf_get_module_main_conf(cf,
                                               ngx_http_graph_attach_module);
     amcf->used = 1;
+
+    if (conf->redis == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"graph_attach\" needs \"graph_attach_redis\"");
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_http_graph_attach_redis_use(conf->redis);
 
     /*
      * graph_attach_max_size is the one limit to set: core's
@@ -797,13 +865,6 @@ ngx_http_graph_attach_init(ngx_conf_t *cf)
 
     if (!amcf->used) {
         return NGX_OK;
-    }
-
-    if (amcf->redis_addr.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"graph_attach\" needs \"graph_attach_redis\" "
-                           "in the http block");
-        return NGX_ERROR;
     }
 
     if (ngx_http_graph_attach_token_init_zone(cf, amcf) != NGX_OK) {

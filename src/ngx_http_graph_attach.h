@@ -12,6 +12,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <openssl/evp.h>
+
 #include "ga_base64.h"
 #include "ga_multipart.h"
 
@@ -43,6 +45,10 @@ typedef struct {
     size_t                     token_zone_size;
     time_t                     token_cache_time;
     time_t                     token_skew;
+    time_t                     token_stale;
+
+    /* every distinct graph_attach_redis (redis.c) */
+    ngx_array_t               *redis_servers;
 
     ngx_flag_t                 used;              /* graph_attach on somewhere */
 } ngx_http_graph_attach_main_conf_t;
@@ -52,6 +58,20 @@ typedef struct {
     ngx_flag_t                 enable;
     ngx_http_complex_value_t  *token_key;
     off_t                      max_size;
+
+    /* graph_attach_redis, inherited */
+    struct ngx_http_graph_attach_redis_server_s  *redis;
+
+    /* policy: NULL lists mean any mailbox, any type, default extensions */
+    ngx_array_t               *mailboxes;
+    ngx_array_t               *allow_types;
+    ngx_array_t               *deny_extensions;
+    ngx_flag_t                 sniff;
+
+    /* form limits */
+    size_t                     part_header_size;
+    ngx_uint_t                 part_headers;
+    ngx_uint_t                 max_fields;
 } ngx_http_graph_attach_loc_conf_t;
 
 
@@ -113,6 +133,17 @@ typedef struct {
     ngx_chain_t                           *busy;
     size_t                                 out_buf_size;
 
+    ngx_http_graph_attach_loc_conf_t      *conf;
+    ngx_uint_t                             fields;        /* text parts */
+    ngx_uint_t                             max_fields;
+    size_t                                 header_line_size;
+
+    /* the start of the file, for sniffing, and its digest */
+    u_char                                 head[64];
+    size_t                                 head_len;
+    EVP_MD_CTX                            *sha256;
+    u_char                                 digest[32];
+
     ngx_pool_t                            *pool;
     ngx_log_t                             *log;
 
@@ -133,6 +164,10 @@ typedef struct {
 
     ngx_http_graph_attach_body_t          *body;
 
+    /* the attachment as judged and sent, for the audit variables */
+    ngx_str_t                              name;
+    ngx_str_t                              content_type;
+
     ngx_http_graph_attach_error_t          error;
     ngx_str_t                              error_json;    /* replacement */
     ngx_int_t                              phase_rc;
@@ -152,6 +187,34 @@ extern ngx_module_t  ngx_http_graph_attach_module;
 ngx_int_t ngx_http_graph_attach_body_init(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx, u_char *boundary, size_t boundary_len);
 ngx_int_t ngx_http_graph_attach_body_filter_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_graph_attach_emit(ngx_http_graph_attach_body_t *b,
+    const u_char *p, size_t len);
+ngx_int_t ngx_http_graph_attach_emit_string(ngx_http_graph_attach_body_t *b,
+    const char *s);
+ngx_int_t ngx_http_graph_attach_emit_escaped(ngx_http_graph_attach_body_t *b,
+    ngx_str_t *s);
+ngx_int_t ngx_http_graph_attach_emit_base64(ngx_http_graph_attach_body_t *b,
+    const u_char *p, size_t len);
+
+/* ngx_http_graph_attach_form.c */
+extern const ga_multipart_callbacks_t  ngx_http_graph_attach_form_callbacks;
+ngx_int_t ngx_http_graph_attach_form_end(ngx_http_graph_attach_ctx_t *ctx);
+void ngx_http_graph_attach_form_error(ngx_http_graph_attach_ctx_t *ctx,
+    int rc);
+
+/* ngx_http_graph_attach_policy.c */
+char *ngx_http_graph_attach_mailboxes(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_graph_attach_list(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_graph_attach_mailbox_allowed(ngx_http_request_t *r,
+    ngx_http_graph_attach_loc_conf_t *alcf, ngx_str_t *mailbox);
+ngx_int_t ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
+    ngx_http_graph_attach_loc_conf_t *alcf, ngx_str_t *name,
+    ngx_str_t *type);
+
+/* ngx_http_graph_attach_variables.c */
+ngx_int_t ngx_http_graph_attach_add_variables(ngx_conf_t *cf);
 
 /* ngx_http_graph_attach_upstream.c */
 ngx_int_t ngx_http_graph_attach_set_headers(ngx_http_request_t *r,

@@ -294,6 +294,9 @@ ngx_http_graph_attach_header_filter(ngx_http_request_t *r)
         err.status = r->err_status;
         err.code = s->code;
         err.message = s->message;
+
+        /* what $graph_attach_result reports */
+        ctx->error = err;
     }
 
     if (ngx_http_graph_attach_error_body(r, &err, &ctx->error_json)

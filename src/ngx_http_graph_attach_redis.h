@@ -15,6 +15,14 @@
 /* hiredis stays out of this header: users only pass reply pointers on */
 struct redisReply;
 
+/*
+ * One "graph_attach_redis" setting: an address (or a Sentinel master)
+ * with its options.  Equal settings anywhere in the configuration share
+ * one server, and each worker keeps one connection per server.
+ */
+typedef struct ngx_http_graph_attach_redis_server_s
+    ngx_http_graph_attach_redis_server_t;
+
 typedef struct ngx_http_graph_attach_redis_cmd_s
     ngx_http_graph_attach_redis_cmd_t;
 
@@ -36,28 +44,50 @@ struct ngx_http_graph_attach_redis_cmd_s {
     ngx_queue_t                            queue;
     ngx_msec_t                             deadline;
     unsigned                               aborted:1;  /* worker exits */
+    unsigned                               user:1;     /* not internal */
+
+    /*
+     * the error reply says something about the connection (LOADING,
+     * NOAUTH, ...): it was logged, and the connection is being reopened
+     */
+    unsigned                               conn_error:1;
 };
 
 
-/* the "graph_attach_redis" directive, conf is the main conf */
+/* the "graph_attach_redis" directive, conf is the location conf */
 char *ngx_http_graph_attach_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+/* a location with "graph_attach on" uses this server: connect to it */
+void ngx_http_graph_attach_redis_use(
+    ngx_http_graph_attach_redis_server_t *server);
 
 ngx_int_t ngx_http_graph_attach_redis_init_process(ngx_cycle_t *cycle);
 void ngx_http_graph_attach_redis_exit_process(ngx_cycle_t *cycle);
 
 /*
- * Queues a command on the worker's connection.  The cmd memory must stay
- * valid until its handler runs.  Returns NGX_ERROR without calling the
- * handler when Redis is not usable right now (not connected, or known to
- * be down while a reconnect is pending): callers fail fast.
+ * Queues a command on the worker's connection to server.  The cmd memory
+ * must stay valid until its handler runs.  Returns NGX_ERROR without
+ * calling the handler when Redis is not usable right now (not connected,
+ * or known to be down while a reconnect is pending): callers fail fast.
  */
 ngx_int_t ngx_http_graph_attach_redis_command(
+    ngx_http_graph_attach_redis_server_t *server,
     ngx_http_graph_attach_redis_cmd_t *cmd, int argc, const char **argv,
     const size_t *argvlen);
 
 /* seconds a client should wait before retrying, 1..5 */
-time_t ngx_http_graph_attach_redis_retry_after(void);
+time_t ngx_http_graph_attach_redis_retry_after(
+    ngx_http_graph_attach_redis_server_t *server);
+
+/*
+ * What the data behind server is: address (or Sentinel master name) and
+ * database, plus a digest of the password.  Prefixed to cache keys, so
+ * that two Redis instances holding the same key never share an entry.
+ * It contains no NUL byte.
+ */
+ngx_str_t *ngx_http_graph_attach_redis_id(
+    ngx_http_graph_attach_redis_server_t *server);
 
 
 #endif /* _NGX_HTTP_GRAPH_ATTACH_REDIS_H_INCLUDED_ */

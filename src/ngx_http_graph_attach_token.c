@@ -20,9 +20,18 @@
 
 /*
  * "no usable token" is remembered this long, so that requests for a
- * missing key do not each cost a Redis round trip
+ * missing key do not each cost a Redis round trip; a token that Graph
+ * refused and Redis still holds is cached no longer than this either
  */
 #define NGX_HTTP_GRAPH_ATTACH_TOKEN_NEGATIVE    1
+
+/*
+ * Refresh ahead: in the last fifth of an entry's cache life, one request
+ * starts a background lookup; another may start one again this many
+ * seconds later if that one brought nothing (Redis down or slow).
+ */
+#define NGX_HTTP_GRAPH_ATTACH_TOKEN_AHEAD       5
+#define NGX_HTTP_GRAPH_ATTACH_TOKEN_RETRY       1
 
 
 typedef struct {
@@ -38,13 +47,30 @@ typedef struct {
 } ngx_http_graph_attach_token_ctx_t;
 
 
+/*
+ * A cache entry.  The key is the Redis identity, a NUL, then the Redis
+ * key, so that two Redis servers holding the same key never share an
+ * entry.  Times in seconds:
+ *
+ *     now < until          fresh: served without asking Redis
+ *     refresh_at <= now    one request starts a background lookup
+ *     now < stale_until    served when Redis cannot be asked
+ *                          (down, timed out, error reply)
+ *
+ * token_len 0: no usable token (negative entry, or a token Graph refused).
+ */
+
 typedef struct {
     ngx_rbtree_node_t                     node;      /* key: crc32 of key */
     ngx_queue_t                           queue;
-    time_t                                expires;   /* usable before this */
-    time_t                                until;     /* cached before this */
+    time_t                                until;
+    time_t                                refresh_at;
+    time_t                                stale_until;
+    time_t                                refreshing; /* started at */
+    uint32_t                              rejected;  /* crc32 of a token */
+                                                     /* Graph refused */
     u_short                               key_len;
-    u_short                               token_len; /* 0: no usable token */
+    u_short                               token_len;
     u_char                                data[1];   /* key, then token */
 } ngx_http_graph_attach_token_node_t;
 
@@ -52,11 +78,13 @@ typedef struct {
 /* an in-flight GET + PTTL, per worker, shared by all its waiters */
 
 typedef struct {
-    ngx_str_node_t                        sn;        /* key, crc32 */
+    ngx_str_node_t                        sn;        /* cache key, crc32 */
     ngx_queue_t                           waiters;
 
     /* ngx_rbtree_delete() zeroes sn.node.key */
     uint32_t                              hash;
+
+    ngx_str_t                             key;       /* the Redis key */
 
     ngx_http_graph_attach_redis_cmd_t     get;
     ngx_http_graph_attach_redis_cmd_t     pttl;
@@ -74,13 +102,17 @@ typedef struct {
     unsigned                              missing:1;
     unsigned                              invalid:1;
     unsigned                              has_pttl:1;
-    unsigned                              nocache:1;
     unsigned                              aborted:1;
 
-    u_char                                key[1];
+    u_char                                data[1];   /* the cache key */
 } ngx_http_graph_attach_token_lookup_t;
 
 
+static ngx_int_t ngx_http_graph_attach_token_cache_key(ngx_http_request_t *r,
+    ngx_str_t *key, ngx_str_t *ckey);
+static ngx_int_t ngx_http_graph_attach_token_stale(
+    ngx_http_graph_attach_token_ctx_t *ctx, ngx_str_t *ckey, uint32_t hash,
+    ngx_pool_t *pool, ngx_str_t *token);
 static ngx_int_t ngx_http_graph_attach_token_init_shm(ngx_shm_zone_t *zone,
     void *data);
 static void ngx_http_graph_attach_token_rbtree_insert_value(
@@ -92,19 +124,20 @@ static void ngx_http_graph_attach_token_delete(
     ngx_http_graph_attach_token_ctx_t *ctx,
     ngx_http_graph_attach_token_node_t *tn);
 static void ngx_http_graph_attach_token_store(
-    ngx_http_graph_attach_token_ctx_t *ctx, ngx_str_t *key, uint32_t hash,
-    ngx_str_t *token, time_t expires, time_t until, ngx_log_t *log);
+    ngx_http_graph_attach_token_lookup_t *lk, ngx_str_t *token,
+    time_t expires);
 
 static ngx_http_graph_attach_token_lookup_t *
     ngx_http_graph_attach_token_lookup(ngx_http_graph_attach_main_conf_t *amcf,
-    ngx_str_t *key, uint32_t hash);
+    ngx_http_graph_attach_redis_server_t *server, ngx_str_t *ckey,
+    size_t key_offset, uint32_t hash);
 static void ngx_http_graph_attach_token_get_handler(
     ngx_http_graph_attach_redis_cmd_t *cmd, redisReply *reply);
 static void ngx_http_graph_attach_token_pttl_handler(
     ngx_http_graph_attach_redis_cmd_t *cmd, redisReply *reply);
 static void ngx_http_graph_attach_token_error_reply(
     ngx_http_graph_attach_token_lookup_t *lk, const char *command,
-    redisReply *reply);
+    ngx_http_graph_attach_redis_cmd_t *cmd, redisReply *reply);
 static void ngx_http_graph_attach_token_done(
     ngx_http_graph_attach_token_lookup_t *lk);
 static ngx_int_t ngx_http_graph_attach_token_parse(
@@ -117,7 +150,7 @@ static void ngx_http_graph_attach_token_cleanup(void *data);
 static ngx_str_t  ngx_http_graph_attach_token_zone_name =
     ngx_string("graph_attach_tokens");
 
-/* per worker: in-flight lookups by key */
+/* per worker: in-flight lookups by cache key */
 static ngx_rbtree_t       ngx_http_graph_attach_token_lookups;
 static ngx_rbtree_node_t  ngx_http_graph_attach_token_sentinel;
 
@@ -129,13 +162,17 @@ ngx_http_graph_attach_token_get(ngx_http_request_t *r, ngx_str_t *key,
     u_char                                *p;
     time_t                                 now;
     uint32_t                               hash;
+    ngx_str_t                              ckey;
+    ngx_uint_t                             refresh;
     ngx_pool_cleanup_t                    *cln;
     ngx_http_graph_attach_token_ctx_t     *ctx;
     ngx_http_graph_attach_token_node_t    *tn;
+    ngx_http_graph_attach_loc_conf_t      *alcf;
     ngx_http_graph_attach_main_conf_t     *amcf;
     ngx_http_graph_attach_token_lookup_t  *lk;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_graph_attach_module);
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
 
     w->request = r;
     w->lookup = NULL;
@@ -143,9 +180,9 @@ ngx_http_graph_attach_token_get(ngx_http_request_t *r, ngx_str_t *key,
     w->token.data = NULL;
     w->retry_after = 1;
 
-    if (amcf->token_zone == NULL) {
+    if (amcf->token_zone == NULL || alcf->redis == NULL) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "graph_attach token zone is not configured");
+                      "graph_attach token zone or redis is not configured");
         w->rc = NGX_ERROR;
         return NGX_ERROR;
     }
@@ -158,15 +195,21 @@ ngx_http_graph_attach_token_get(ngx_http_request_t *r, ngx_str_t *key,
         return NGX_ERROR;
     }
 
+    if (ngx_http_graph_attach_token_cache_key(r, key, &ckey) != NGX_OK) {
+        w->rc = NGX_ERROR;
+        return NGX_ERROR;
+    }
+
     ctx = amcf->token_zone->data;
-    hash = ngx_crc32_short(key->data, key->len);
+    hash = ngx_crc32_short(ckey.data, ckey.len);
     now = ngx_time();
+    refresh = 0;
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
 
-    tn = ngx_http_graph_attach_token_find(ctx, key, hash);
+    tn = ngx_http_graph_attach_token_find(ctx, &ckey, hash);
 
-    if (tn && tn->until > now && tn->expires > now) {
+    if (tn && tn->until > now) {
 
         if (tn->token_len == 0) {
             ngx_shmtx_unlock(&ctx->shpool->mutex);
@@ -193,10 +236,38 @@ ngx_http_graph_attach_token_get(ngx_http_request_t *r, ngx_str_t *key,
         ngx_queue_remove(&tn->queue);
         ngx_queue_insert_head(&ctx->sh->lru, &tn->queue);
 
+        /* the first request in the refresh window, in any worker */
+
+        if (tn->refresh_at <= now
+            && tn->refreshing + NGX_HTTP_GRAPH_ATTACH_TOKEN_RETRY <= now)
+        {
+            tn->refreshing = now;
+            refresh = 1;
+        }
+
         ngx_shmtx_unlock(&ctx->shpool->mutex);
 
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "graph_attach token \"%V\": cache hit", key);
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "graph_attach token \"%V\": cache hit%s", key,
+                       refresh ? ", refreshing ahead" : "");
+
+        if (refresh) {
+            if (ngx_http_graph_attach_token_lookups.root == NULL) {
+                ngx_rbtree_init(&ngx_http_graph_attach_token_lookups,
+                                &ngx_http_graph_attach_token_sentinel,
+                                ngx_str_rbtree_insert_value);
+            }
+
+            if (ngx_str_rbtree_lookup(&ngx_http_graph_attach_token_lookups,
+                                      &ckey, hash)
+                == NULL)
+            {
+                /* no waiter: the reply only fills the cache */
+                (void) ngx_http_graph_attach_token_lookup(amcf, alcf->redis,
+                                                    &ckey, ckey.len - key->len,
+                                                    hash);
+            }
+        }
 
         w->rc = NGX_OK;
         return NGX_OK;
@@ -223,14 +294,30 @@ ngx_http_graph_attach_token_get(ngx_http_request_t *r, ngx_str_t *key,
 
     lk = (ngx_http_graph_attach_token_lookup_t *)
              ngx_str_rbtree_lookup(&ngx_http_graph_attach_token_lookups,
-                                   key, hash);
+                                   &ckey, hash);
 
     if (lk == NULL) {
-        lk = ngx_http_graph_attach_token_lookup(amcf, key, hash);
+        lk = ngx_http_graph_attach_token_lookup(amcf, alcf->redis, &ckey,
+                                                ckey.len - key->len, hash);
 
         if (lk == NULL) {
+            /* Redis cannot be asked now: a token still valid will do */
+
+            if (ngx_http_graph_attach_token_stale(ctx, &ckey, hash, r->pool,
+                                                  &w->token)
+                == NGX_OK)
+            {
+                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                               "graph_attach token \"%V\": redis "
+                               "unavailable, serving stale", key);
+
+                w->rc = NGX_OK;
+                return NGX_OK;
+            }
+
             w->rc = NGX_ERROR;
-            w->retry_after = ngx_http_graph_attach_redis_retry_after();
+            w->retry_after = ngx_http_graph_attach_redis_retry_after(
+                                                                 alcf->redis);
             return NGX_ERROR;
         }
 
@@ -249,50 +336,147 @@ ngx_http_graph_attach_token_get(ngx_http_request_t *r, ngx_str_t *key,
 }
 
 
+/* "<redis identity>\0<key>" in r->pool */
+
+static ngx_int_t
+ngx_http_graph_attach_token_cache_key(ngx_http_request_t *r, ngx_str_t *key,
+    ngx_str_t *ckey)
+{
+    u_char                            *p;
+    ngx_str_t                         *id;
+    ngx_http_graph_attach_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
+
+    id = ngx_http_graph_attach_redis_id(alcf->redis);
+
+    p = ngx_pnalloc(r->pool, id->len + 1 + key->len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ckey->data = p;
+
+    p = ngx_cpymem(p, id->data, id->len);
+    *p++ = '\0';
+    p = ngx_cpymem(p, key->data, key->len);
+
+    ckey->len = p - ckey->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A token past its cache life but before stale_until: what is served
+ * while Redis cannot be asked.  Copied into pool.
+ */
+
+static ngx_int_t
+ngx_http_graph_attach_token_stale(ngx_http_graph_attach_token_ctx_t *ctx,
+    ngx_str_t *ckey, uint32_t hash, ngx_pool_t *pool, ngx_str_t *token)
+{
+    u_char                              *p;
+    ngx_http_graph_attach_token_node_t  *tn;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    tn = ngx_http_graph_attach_token_find(ctx, ckey, hash);
+
+    if (tn == NULL || tn->token_len == 0 || tn->stale_until <= ngx_time()) {
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+        return NGX_DECLINED;
+    }
+
+    p = ngx_pnalloc(pool, tn->token_len);
+    if (p == NULL) {
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, tn->data + tn->key_len, tn->token_len);
+
+    token->len = tn->token_len;
+    token->data = p;
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Graph answered 401 with the token of r: it is not served any more, and
+ * if Redis still holds the very same token, it is cached for 1 second
+ * only, so that the broker's next token is picked up at once.
+ */
+
 void
 ngx_http_graph_attach_token_invalidate(ngx_http_request_t *r, ngx_str_t *key)
 {
-    uint32_t                               hash;
+    time_t                                 now;
+    uint32_t                               hash, crc;
+    ngx_str_t                              ckey;
+    ngx_http_graph_attach_ctx_t           *gctx;
     ngx_http_graph_attach_token_ctx_t     *ctx;
     ngx_http_graph_attach_token_node_t    *tn;
+    ngx_http_graph_attach_loc_conf_t      *alcf;
     ngx_http_graph_attach_main_conf_t     *amcf;
-    ngx_http_graph_attach_token_lookup_t  *lk;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_graph_attach_module);
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
+    gctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
 
     if (amcf->token_zone == NULL
+        || alcf->redis == NULL
         || key->len == 0
         || key->len > NGX_HTTP_GRAPH_ATTACH_TOKEN_MAX_KEY)
     {
         return;
     }
 
+    if (ngx_http_graph_attach_token_cache_key(r, key, &ckey) != NGX_OK) {
+        return;
+    }
+
+    crc = 0;
+
+    if (gctx && gctx->token.len) {
+        crc = ngx_crc32_long(gctx->token.data, gctx->token.len);
+    }
+
     ctx = amcf->token_zone->data;
-    hash = ngx_crc32_short(key->data, key->len);
+    hash = ngx_crc32_short(ckey.data, ckey.len);
+    now = ngx_time();
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
 
-    tn = ngx_http_graph_attach_token_find(ctx, key, hash);
+    tn = ngx_http_graph_attach_token_find(ctx, &ckey, hash);
 
-    if (tn) {
-        ngx_http_graph_attach_token_delete(ctx, tn);
+    if (tn && tn->token_len) {
+        if (crc == 0
+            || crc == ngx_crc32_long(tn->data + tn->key_len, tn->token_len))
+        {
+            /* kept as a marker until the next store */
+            tn->until = now;
+            tn->stale_until = now;
+            tn->refresh_at = NGX_MAX_TIME_T_VALUE;
+            tn->token_len = 0;
+            tn->rejected = crc;
+
+        } else {
+            /* another request has brought a new token meanwhile */
+            tn = NULL;
+        }
     }
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
-    /* a GET sent before the 401 may bring the same token back */
-
-    if (ngx_http_graph_attach_token_lookups.root) {
-        lk = (ngx_http_graph_attach_token_lookup_t *)
-                 ngx_str_rbtree_lookup(&ngx_http_graph_attach_token_lookups,
-                                       key, hash);
-        if (lk) {
-            lk->nocache = 1;
-        }
+    if (tn) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "graph_attach token \"%V\" dropped from the cache",
+                      key);
     }
-
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "graph_attach token \"%V\" dropped from the cache", key);
 }
 
 
@@ -491,18 +675,33 @@ ngx_http_graph_attach_token_delete(ngx_http_graph_attach_token_ctx_t *ctx,
 }
 
 
+/*
+ * Files what a lookup brought.  token->len 0: no usable token; that does
+ * not replace a token still in its cache life (a background refresh that
+ * found the key gone leaves the entry to end as planned).
+ */
+
 static void
-ngx_http_graph_attach_token_store(ngx_http_graph_attach_token_ctx_t *ctx,
-    ngx_str_t *key, uint32_t hash, ngx_str_t *token, time_t expires,
-    time_t until, ngx_log_t *log)
+ngx_http_graph_attach_token_store(ngx_http_graph_attach_token_lookup_t *lk,
+    ngx_str_t *token, time_t expires)
 {
     size_t                               size;
-    time_t                               now;
+    time_t                               now, until, life, ahead, stale;
+    uint32_t                             rejected;
+    ngx_str_t                           *key;
     ngx_uint_t                           n;
     ngx_queue_t                         *q;
+    ngx_http_graph_attach_token_ctx_t   *ctx;
     ngx_http_graph_attach_token_node_t  *tn;
+    ngx_http_graph_attach_main_conf_t   *amcf;
+
+    amcf = lk->amcf;
+    ctx = amcf->token_zone->data;
+    key = &lk->sn.str;
 
     now = ngx_time();
+    rejected = 0;
+
     size = offsetof(ngx_http_graph_attach_token_node_t, data)
            + key->len + token->len;
 
@@ -510,18 +709,57 @@ ngx_http_graph_attach_token_store(ngx_http_graph_attach_token_ctx_t *ctx,
 
     /* another worker may have stored this key meanwhile: the newest wins */
 
-    tn = ngx_http_graph_attach_token_find(ctx, key, hash);
+    tn = ngx_http_graph_attach_token_find(ctx, key, lk->hash);
+
     if (tn) {
+        if (token->len == 0 && tn->token_len && tn->until > now) {
+            ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, lk->log, 0,
+                           "graph_attach token \"%V\": no token in redis, "
+                           "cached one kept until its cache life ends",
+                           &lk->key);
+            return;
+        }
+
+        rejected = tn->rejected;
         ngx_http_graph_attach_token_delete(ctx, tn);
     }
 
-    /* drop up to two stale entries, like limit_req does */
+    if (token->len) {
+        until = ngx_min(expires, now + amcf->token_cache_time);
+
+        if (rejected
+            && rejected != ngx_crc32_long(token->data, token->len))
+        {
+            rejected = 0;
+        }
+
+        if (rejected) {
+            /* Redis still holds the token Graph refused */
+            until = ngx_min(until, now + NGX_HTTP_GRAPH_ATTACH_TOKEN_NEGATIVE);
+        }
+
+        life = until - now;
+        ahead = life / NGX_HTTP_GRAPH_ATTACH_TOKEN_AHEAD;
+
+        stale = (expires != NGX_MAX_TIME_T_VALUE)
+                ? expires : until + amcf->token_stale;
+
+    } else {
+        until = now + NGX_HTTP_GRAPH_ATTACH_TOKEN_NEGATIVE;
+        ahead = 0;
+        stale = until;
+        rejected = 0;
+    }
+
+    /* drop up to two dead entries, like limit_req does */
 
     for (n = 0; n < 2 && !ngx_queue_empty(&ctx->sh->lru); n++) {
         q = ngx_queue_last(&ctx->sh->lru);
         tn = ngx_queue_data(q, ngx_http_graph_attach_token_node_t, queue);
 
-        if (tn->until > now && tn->expires > now) {
+        if (tn->until > now || tn->stale_until > now) {
             break;
         }
 
@@ -537,10 +775,10 @@ ngx_http_graph_attach_token_store(ngx_http_graph_attach_token_ctx_t *ctx,
         if (ngx_queue_empty(&ctx->sh->lru)) {
             ngx_shmtx_unlock(&ctx->shpool->mutex);
 
-            ngx_log_error(NGX_LOG_ERR, log, 0,
+            ngx_log_error(NGX_LOG_ERR, lk->log, 0,
                           "graph_attach token zone \"%V\" is too small for "
                           "key \"%V\"", &ngx_http_graph_attach_token_zone_name,
-                          key);
+                          &lk->key);
             return;
         }
 
@@ -552,9 +790,12 @@ ngx_http_graph_attach_token_store(ngx_http_graph_attach_token_ctx_t *ctx,
         ngx_http_graph_attach_token_delete(ctx, tn);
     }
 
-    tn->node.key = hash;
-    tn->expires = expires;
+    tn->node.key = lk->hash;
     tn->until = until;
+    tn->refresh_at = ahead ? until - ahead : NGX_MAX_TIME_T_VALUE;
+    tn->stale_until = stale;
+    tn->refreshing = 0;
+    tn->rejected = rejected;
     tn->key_len = (u_short) key->len;
     tn->token_len = (u_short) token->len;
 
@@ -569,9 +810,11 @@ ngx_http_graph_attach_token_store(ngx_http_graph_attach_token_ctx_t *ctx,
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, log, 0,
-                   "graph_attach token \"%V\" cached for %T s, %s",
-                   key, until - now, token->len ? "usable" : "no token");
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, lk->log, 0,
+                   "graph_attach token \"%V\" cached for %T s, %s%s",
+                   &lk->key, until - now,
+                   token->len ? "usable" : "no token",
+                   rejected ? ", refused by graph before" : "");
 }
 
 
@@ -583,13 +826,14 @@ ngx_http_graph_attach_token_store(ngx_http_graph_attach_token_ctx_t *ctx,
 
 static ngx_http_graph_attach_token_lookup_t *
 ngx_http_graph_attach_token_lookup(ngx_http_graph_attach_main_conf_t *amcf,
-    ngx_str_t *key, uint32_t hash)
+    ngx_http_graph_attach_redis_server_t *server, ngx_str_t *ckey,
+    size_t key_offset, uint32_t hash)
 {
     size_t                                 argvlen[2];
     const char                            *argv[2];
     ngx_http_graph_attach_token_lookup_t  *lk;
 
-    lk = ngx_alloc(sizeof(ngx_http_graph_attach_token_lookup_t) + key->len,
+    lk = ngx_alloc(sizeof(ngx_http_graph_attach_token_lookup_t) + ckey->len,
                    ngx_cycle->log);
     if (lk == NULL) {
         return NULL;
@@ -597,12 +841,15 @@ ngx_http_graph_attach_token_lookup(ngx_http_graph_attach_main_conf_t *amcf,
 
     ngx_memzero(lk, sizeof(ngx_http_graph_attach_token_lookup_t));
 
-    ngx_memcpy(lk->key, key->data, key->len);
+    ngx_memcpy(lk->data, ckey->data, ckey->len);
 
     lk->hash = hash;
     lk->sn.node.key = hash;
-    lk->sn.str.len = key->len;
-    lk->sn.str.data = lk->key;
+    lk->sn.str.len = ckey->len;
+    lk->sn.str.data = lk->data;
+
+    lk->key.len = ckey->len - key_offset;
+    lk->key.data = lk->data + key_offset;
 
     ngx_queue_init(&lk->waiters);
 
@@ -614,15 +861,16 @@ ngx_http_graph_attach_token_lookup(ngx_http_graph_attach_main_conf_t *amcf,
     lk->pttl.handler = ngx_http_graph_attach_token_pttl_handler;
     lk->pttl.data = lk;
 
-    argv[1] = (const char *) lk->key;
-    argvlen[1] = key->len;
+    argv[1] = (const char *) lk->key.data;
+    argvlen[1] = lk->key.len;
 
     /* pipelined: both go out in one write, the TTL tells how long to cache */
 
     argv[0] = "GET";
     argvlen[0] = sizeof("GET") - 1;
 
-    if (ngx_http_graph_attach_redis_command(&lk->get, 2, argv, argvlen)
+    if (ngx_http_graph_attach_redis_command(server, &lk->get, 2, argv,
+                                            argvlen)
         != NGX_OK)
     {
         ngx_free(lk);
@@ -634,7 +882,8 @@ ngx_http_graph_attach_token_lookup(ngx_http_graph_attach_main_conf_t *amcf,
     argv[0] = "PTTL";
     argvlen[0] = sizeof("PTTL") - 1;
 
-    if (ngx_http_graph_attach_redis_command(&lk->pttl, 2, argv, argvlen)
+    if (ngx_http_graph_attach_redis_command(server, &lk->pttl, 2, argv,
+                                            argvlen)
         == NGX_OK)
     {
         lk->pending++;
@@ -672,7 +921,7 @@ ngx_http_graph_attach_token_get_handler(ngx_http_graph_attach_redis_cmd_t *cmd,
                 ngx_log_error(NGX_LOG_ERR, lk->log, 0,
                               "graph_attach token key \"%V\" holds "
                               "%uz bytes, too large for a token",
-                              &lk->sn.str, (size_t) reply->len);
+                              &lk->key, (size_t) reply->len);
                 lk->invalid = 1;
                 break;
             }
@@ -693,14 +942,13 @@ ngx_http_graph_attach_token_get_handler(ngx_http_graph_attach_redis_cmd_t *cmd,
             break;
 
         case REDIS_REPLY_ERROR:
-            ngx_http_graph_attach_token_error_reply(lk, "GET", reply);
-            lk->failed = 1;
+            ngx_http_graph_attach_token_error_reply(lk, "GET", cmd, reply);
             break;
 
         default:
             ngx_log_error(NGX_LOG_ERR, lk->log, 0,
                           "graph_attach redis GET \"%V\": unexpected "
-                          "reply type %d", &lk->sn.str, reply->type);
+                          "reply type %d", &lk->key, reply->type);
             lk->failed = 1;
         }
     }
@@ -729,13 +977,12 @@ ngx_http_graph_attach_token_pttl_handler(
         lk->has_pttl = 1;
 
     } else if (reply->type == REDIS_REPLY_ERROR) {
-        ngx_http_graph_attach_token_error_reply(lk, "PTTL", reply);
-        lk->failed = 1;
+        ngx_http_graph_attach_token_error_reply(lk, "PTTL", cmd, reply);
 
     } else {
         ngx_log_error(NGX_LOG_ERR, lk->log, 0,
                       "graph_attach redis PTTL \"%V\": unexpected "
-                      "reply type %d", &lk->sn.str, reply->type);
+                      "reply type %d", &lk->key, reply->type);
         lk->failed = 1;
     }
 
@@ -746,34 +993,42 @@ ngx_http_graph_attach_token_pttl_handler(
 
 
 /*
- * Only the error code ("LOADING", "NOAUTH", "WRONGTYPE"...) is logged,
- * and at most once a second: while Redis loads its dataset every lookup
- * fails the same way.
+ * Errors about the connection (LOADING, NOAUTH...) were logged by the
+ * redis code, once per outage.  WRONGTYPE: the key holds no string, which
+ * is a bad value.  Others ("ERR", "NOPERM"...) are logged by their code
+ * only, and at most once a second.
  */
 
 static void
 ngx_http_graph_attach_token_error_reply(
     ngx_http_graph_attach_token_lookup_t *lk, const char *command,
-    redisReply *reply)
+    ngx_http_graph_attach_redis_cmd_t *cmd, redisReply *reply)
 {
     size_t         len;
     static time_t  logged;
 
-    if (logged == ngx_time()) {
-        return;
-    }
-
-    logged = ngx_time();
-
-    for (len = 0; len < reply->len && len < 32; len++) {
+    for (len = 0; len < (size_t) reply->len && len < 32; len++) {
         if (reply->str[len] < 'A' || reply->str[len] > 'Z') {
             break;
         }
     }
 
+    if (len == 9 && ngx_strncmp(reply->str, "WRONGTYPE", 9) == 0) {
+        lk->invalid = 1;
+
+    } else {
+        lk->failed = 1;
+    }
+
+    if (cmd->conn_error || logged == ngx_time()) {
+        return;
+    }
+
+    logged = ngx_time();
+
     ngx_log_error(NGX_LOG_ERR, lk->log, 0,
                   "graph_attach redis %s \"%V\" failed: %*s error reply",
-                  command, &lk->sn.str, len, reply->str);
+                  command, &lk->key, len, reply->str);
 }
 
 
@@ -781,10 +1036,12 @@ static void
 ngx_http_graph_attach_token_done(ngx_http_graph_attach_token_lookup_t *lk)
 {
     u_char                                *p;
-    time_t                                 now, expires, until, retry_after;
+    time_t                                 expires;
     ngx_int_t                              rc;
-    ngx_str_t                              token;
+    ngx_str_t                              token, stale;
     ngx_queue_t                           *q;
+    ngx_http_request_t                    *r;
+    ngx_http_graph_attach_loc_conf_t      *alcf;
     ngx_http_graph_attach_main_conf_t     *amcf;
     ngx_http_graph_attach_token_waiter_t  *w;
 
@@ -805,6 +1062,7 @@ ngx_http_graph_attach_token_done(ngx_http_graph_attach_token_lookup_t *lk)
     }
 
     amcf = lk->amcf;
+    expires = NGX_MAX_TIME_T_VALUE;
 
     rc = ngx_http_graph_attach_token_parse(lk, &expires);
 
@@ -813,25 +1071,9 @@ ngx_http_graph_attach_token_done(ngx_http_graph_attach_token_lookup_t *lk)
 
     /* the reply fills the cache even if every waiter has gone */
 
-    if (rc != NGX_ERROR && !lk->nocache && amcf->token_cache_time > 0) {
-
-        now = ngx_time();
-
-        if (rc == NGX_OK) {
-            until = ngx_min(expires, now + amcf->token_cache_time);
-
-        } else {
-            expires = now + NGX_HTTP_GRAPH_ATTACH_TOKEN_NEGATIVE;
-            until = expires;
-        }
-
-        ngx_http_graph_attach_token_store(amcf->token_zone->data, &lk->sn.str,
-                                          lk->hash, &token, expires,
-                                          until, lk->log);
+    if (rc != NGX_ERROR && amcf->token_cache_time > 0) {
+        ngx_http_graph_attach_token_store(lk, &token, expires);
     }
-
-    retry_after = (rc == NGX_ERROR) ? ngx_http_graph_attach_redis_retry_after()
-                                    : NGX_HTTP_GRAPH_ATTACH_TOKEN_NEGATIVE;
 
     /*
      * a handler may finalize requests and so detach other waiters of
@@ -844,12 +1086,13 @@ ngx_http_graph_attach_token_done(ngx_http_graph_attach_token_lookup_t *lk)
 
         w = ngx_queue_data(q, ngx_http_graph_attach_token_waiter_t, queue);
         w->lookup = NULL;
+        r = w->request;
 
         w->rc = rc;
-        w->retry_after = retry_after;
+        w->retry_after = NGX_HTTP_GRAPH_ATTACH_TOKEN_NEGATIVE;
 
         if (rc == NGX_OK) {
-            p = ngx_pnalloc(w->request->pool, token.len);
+            p = ngx_pnalloc(r->pool, token.len);
 
             if (p == NULL) {
                 w->rc = NGX_ERROR;
@@ -858,6 +1101,29 @@ ngx_http_graph_attach_token_done(ngx_http_graph_attach_token_lookup_t *lk)
                 ngx_memcpy(p, token.data, token.len);
                 w->token.len = token.len;
                 w->token.data = p;
+            }
+
+        } else if (rc == NGX_ERROR) {
+
+            /* Redis failed: a token still valid will do */
+
+            if (ngx_http_graph_attach_token_stale(amcf->token_zone->data,
+                                                  &lk->sn.str, lk->hash,
+                                                  r->pool, &stale)
+                == NGX_OK)
+            {
+                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                               "graph_attach token \"%V\": redis failed, "
+                               "serving stale", &lk->key);
+
+                w->rc = NGX_OK;
+                w->token = stale;
+
+            } else {
+                alcf = ngx_http_get_module_loc_conf(r,
+                                                ngx_http_graph_attach_module);
+                w->retry_after =
+                          ngx_http_graph_attach_redis_retry_after(alcf->redis);
             }
         }
 
@@ -899,7 +1165,7 @@ ngx_http_graph_attach_token_parse(ngx_http_graph_attach_token_lookup_t *lk,
     if (lk->missing || (lk->has_pttl && lk->pttl_ms == -2)) {
         ngx_log_error(NGX_LOG_WARN, lk->log, 0,
                       "graph_attach token key \"%V\" does not exist",
-                      &lk->sn.str);
+                      &lk->key);
         return NGX_DECLINED;
     }
 
@@ -932,14 +1198,14 @@ ngx_http_graph_attach_token_parse(ngx_http_graph_attach_token_lookup_t *lk,
 
     if (lk->value_len == 0) {
         ngx_log_error(NGX_LOG_WARN, lk->log, 0,
-                      "graph_attach token key \"%V\" is empty", &lk->sn.str);
+                      "graph_attach token key \"%V\" is empty", &lk->key);
         return NGX_DECLINED;
     }
 
     if (lk->value_len > NGX_HTTP_GRAPH_ATTACH_TOKEN_MAX_LEN) {
         ngx_log_error(NGX_LOG_ERR, lk->log, 0,
                       "graph_attach token in key \"%V\" is too large "
-                      "(%uz bytes, at most %d)", &lk->sn.str,
+                      "(%uz bytes, at most %d)", &lk->key,
                       lk->value_len, NGX_HTTP_GRAPH_ATTACH_TOKEN_MAX_LEN);
         return NGX_DECLINED;
     }
@@ -953,7 +1219,7 @@ ngx_http_graph_attach_token_parse(ngx_http_graph_attach_token_lookup_t *lk,
         if (*p <= ' ' || *p == 0x7f) {
             ngx_log_error(NGX_LOG_ERR, lk->log, 0,
                           "graph_attach token in key \"%V\" contains "
-                          "invalid characters", &lk->sn.str);
+                          "invalid characters", &lk->key);
             return NGX_DECLINED;
         }
     }
@@ -982,7 +1248,7 @@ ngx_http_graph_attach_token_parse(ngx_http_graph_attach_token_lookup_t *lk,
         if (*expires <= now) {
             ngx_log_error(NGX_LOG_WARN, lk->log, 0,
                           "graph_attach token in key \"%V\" is expired "
-                          "or expires within %T s", &lk->sn.str,
+                          "or expires within %T s", &lk->key,
                           ngx_max(skew, 0));
             return NGX_DECLINED;
         }
@@ -1008,7 +1274,7 @@ ngx_http_graph_attach_token_parse_json(
     if (json == NULL) {
         ngx_log_error(NGX_LOG_ERR, lk->log, 0,
                       "graph_attach token key \"%V\" holds invalid JSON",
-                      &lk->sn.str);
+                      &lk->key);
         return NGX_DECLINED;
     }
 
@@ -1019,7 +1285,7 @@ ngx_http_graph_attach_token_parse_json(
     if (!cJSON_IsString(at) || at->valuestring == NULL) {
         ngx_log_error(NGX_LOG_ERR, lk->log, 0,
                       "graph_attach token key \"%V\" holds JSON without "
-                      "a string \"access_token\"", &lk->sn.str);
+                      "a string \"access_token\"", &lk->key);
         goto done;
     }
 
@@ -1081,7 +1347,7 @@ invalid:
 
     ngx_log_error(NGX_LOG_ERR, lk->log, 0,
                   "graph_attach token key \"%V\" holds an invalid "
-                  "\"expires_on\"", &lk->sn.str);
+                  "\"expires_on\"", &lk->key);
 
 done:
 

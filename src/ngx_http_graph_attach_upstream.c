@@ -40,6 +40,12 @@ ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
     ngx_table_elt_t   *h, *header;
     ngx_list_part_t   *part;
 
+    /*
+     * Never forwarded: the client's credentials (Graph gets the service
+     * token instead), what describes the multipart body, and hop-by-hop
+     * headers.  proxy_set_header NAME ""; drops any other.
+     */
+
     static ngx_str_t   drop[] = {
         ngx_string("authorization"),
         ngx_string("proxy-authorization"),
@@ -47,8 +53,15 @@ ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
         ngx_string("content-type"),
         ngx_string("content-length"),
         ngx_string("transfer-encoding"),
+        ngx_string("content-encoding"),
         ngx_string("expect"),
         ngx_string("client-request-id"),
+        ngx_string("connection"),
+        ngx_string("keep-alive"),
+        ngx_string("proxy-connection"),
+        ngx_string("te"),
+        ngx_string("trailer"),
+        ngx_string("upgrade"),
         ngx_null_string
     };
 

@@ -101,10 +101,10 @@ my @field_cases = (
           type => 'application/octet-stream', data => "\xfb\xef\xbe" } ],
       name => 'three.bin', data => "\xfb\xef\xbe" ],
     [ 'name with JSON specials',
-      # On the wire: filename="back\\slash & <tag> 'q'.txt"
-      [ { name => 'file', filename => "back\\\\slash & <tag> 'q'.txt",
+      # On the wire: filename="quote \"q\" & <tag> 'x'.txt"
+      [ { name => 'file', filename => q{quote \"q\" & <tag> 'x'.txt},
           type => 'text/plain', data => 'j' } ],
-      name => "back\\slash & <tag> 'q'.txt", data => 'j' ],
+      name => q{quote "q" & <tag> 'x'.txt}, data => 'j' ],
 );
 
 for my $c (@field_cases) {

@@ -78,7 +78,7 @@ for my $name (@names) {
             or diag($r->{body});
         my ($rec) = $t->graph_records;
         $t->check_upstream($rec, label => "curl $style '$name'",
-                           token => $token, name => $name,
+                           token => $token, name => graph_name($name),
                            type => 'application/vnd.test', data => $data);
     }
 }
@@ -116,11 +116,11 @@ my @raw = (
       q{name="file"; filename="say %22hi%22.txt"},
       'say "hi".txt' ],
     [ 'aiohttp-style percent-encoded filename',
-      q{name="file"; filename="na%C3%AFve%20%22r%22%20%5Cx.pdf"},
-      'naïve "r" \x.pdf' ],
+      q{name="file"; filename="na%C3%AFve%20%22r%22%3B%20x.pdf"},
+      'naïve "r"; x.pdf' ],
     [ 'backslash-escaped quoted string',
-      q{name="file"; filename="say \"hi\" \\\\ there.txt"},
-      'say "hi" \ there.txt' ],
+      q{name="file"; filename="say \"hi\" there.txt"},
+      'say "hi" there.txt' ],
     [ 'token (unquoted) filename',
       q{name="file"; filename=plain.txt},
       'plain.txt' ],

@@ -76,7 +76,7 @@ my @clients = (
 my @uploads = (
     # [filename, content type, fields, inline, content id]
     [ 'naïve "résumé"; v2.pdf', 'application/pdf', [], 0, undef ],
-    [ '日本語 back\slash.txt', 'text/plain; charset=utf-8',
+    [ '日本語 ümlaut; x=1.txt', 'text/plain; charset=utf-8',
       [ 'isInline=true', 'contentId=cid-42' ], 1, 'cid-42' ],
 );
 

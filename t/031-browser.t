@@ -48,7 +48,7 @@ sub browse {
     return $b64 ? decode_json(decode_base64($b64)) : { status => 0 };
 }
 
-for my $name ('naïve "résumé" 日本.png', 'back\slash; x=y.png') {
+for my $name ('naïve "résumé" 日本.png', 'semi; x=y "q".png') {
     $t->graph_clear;
     my $res = browse($name);
     is($res->{status}, 201, "chromium FormData '$name': 201")

@@ -1,0 +1,338 @@
+
+/*
+ * Copyright (C) graph-attach authors
+ */
+
+
+#include <stdint.h>
+#include <string.h>
+
+#include "ga_name.h"
+
+
+static size_t ga_name_decode(const u_char *p, size_t len, uint32_t *cp);
+static int ga_name_drop(uint32_t cp);
+static size_t ga_name_trim_end(const u_char *p, size_t len);
+static size_t ga_name_boundary(const u_char *p, size_t len, size_t max);
+static int ga_name_caseeq(const u_char *a, const u_char *b, size_t len);
+
+
+/*
+ * Outlook's Level 1 list: the attachment types Outlook blocks by default
+ * ("Blocked attachments in Outlook", Microsoft Support, Microsoft 365
+ * version), so whatever Graph would deliver as unopenable is refused at
+ * the gateway instead.  Added to it: dll and ocx (libraries, loaded by
+ * the program next to them), psm1 (a PowerShell module; the list has psd1
+ * but not psm1), img, appx, appxbundle, msix and msixbundle (disk images
+ * and app packages that run code, used like iso and vhd to get past
+ * Mark-of-the-Web).
+ */
+
+const char  *ga_name_default_deny[] = {
+    "ade", "adp", "app", "appcontent-ms", "application", "appref-ms",
+    "appx", "appxbundle", "asp", "aspx", "asx",
+    "bas", "bat", "bgi",
+    "cab", "cdxml", "cer", "chm", "cmd", "cnt", "com", "cpl", "crt", "csh",
+    "der", "diagcab", "dll",
+    "exe",
+    "fxp",
+    "gadget", "grp",
+    "hlp", "hpj", "hta", "htc",
+    "img", "inf", "ins", "iso", "isp", "its",
+    "jar", "jnlp", "js", "jse",
+    "ksh",
+    "library-ms", "lnk",
+    "mad", "maf", "mag", "mam", "maq", "mar", "mas", "mat", "mau", "mav",
+    "maw", "mcf", "mda", "mdb", "mde", "mdt", "mdw", "mdz", "msc", "msh",
+    "msh1", "msh1xml", "msh2", "msh2xml", "mshxml", "msi", "msix",
+    "msixbundle", "msp", "mst", "msu",
+    "ocx", "ops", "osd",
+    "pcd", "pif", "pl", "plg", "prf", "prg", "printerexport", "ps1",
+    "ps1xml", "ps2", "ps2xml", "psc1", "psc2", "psd1", "psdm1", "psm1",
+    "pssc", "pst", "py", "pyc", "pyo", "pyw", "pyz", "pyzw",
+    "reg",
+    "scf", "scr", "sct", "search-ms", "searchconnector-ms",
+    "settingcontent-ms", "shb", "shs",
+    "theme", "tmp",
+    "udl", "url",
+    "vb", "vbe", "vbp", "vbs", "vhd", "vhdx", "vsmacros", "vsw",
+    "webpnp", "website", "ws", "wsb", "wsc", "wsf", "wsh",
+    "xbap", "xll", "xnk",
+    NULL
+};
+
+
+size_t
+ga_name_sanitize(const u_char *in, size_t len, u_char *out)
+{
+    size_t         i, n, k, dot, ext, cut;
+    uint32_t       cp;
+    const u_char  *p, *last;
+
+    /* 1. the directory part, whatever the client's OS */
+
+    p = in;
+    last = in + len;
+
+    for (i = 0; i < len; i++) {
+        if (in[i] == '/' || in[i] == '\\') {
+            p = in + i + 1;
+        }
+    }
+
+    /*
+     * 2. characters that hide or reorder what a user sees; an invalid
+     * byte is dropped too, so the result is always valid UTF-8.  Output
+     * never gets ahead of input, so out may be in.
+     */
+
+    n = 0;
+
+    while (p < last) {
+        k = ga_name_decode(p, last - p, &cp);
+
+        if (k == 0) {
+            p++;
+            continue;
+        }
+
+        if (!ga_name_drop(cp)) {
+            memmove(out + n, p, k);
+            n += k;
+        }
+
+        p += k;
+    }
+
+    /* 3. Windows ignores trailing dots and spaces: "a.exe. " is a.exe */
+
+    for (i = 0; i < n && out[i] == ' '; i++) { /* void */ }
+
+    if (i) {
+        n -= i;
+        memmove(out, out + i, n);
+    }
+
+    n = ga_name_trim_end(out, n);
+
+    /* 4. the extension matters more than the end of the stem */
+
+    if (n > GA_NAME_MAX) {
+
+        dot = n;
+
+        for (i = n; i > 0; i--) {
+            if (out[i - 1] == '.') {
+                dot = i - 1;
+                break;
+            }
+        }
+
+        ext = n - dot;
+
+        if (dot < n && ext - 1 <= GA_NAME_EXT_MAX) {
+            cut = ga_name_boundary(out, dot, GA_NAME_MAX - ext);
+            memmove(out + cut, out + dot, ext);
+            n = cut + ext;
+
+        } else {
+            n = ga_name_boundary(out, n, GA_NAME_MAX);
+            n = ga_name_trim_end(out, n);
+        }
+    }
+
+    /* 5. step 3 already empties these; kept in case it ever changes */
+
+    if ((n == 1 && out[0] == '.')
+        || (n == 2 && out[0] == '.' && out[1] == '.'))
+    {
+        n = 0;
+    }
+
+    return n;
+}
+
+
+const u_char *
+ga_name_extension(const u_char *name, size_t len, size_t *ext_len)
+{
+    size_t  i, n;
+
+    n = ga_name_trim_end(name, len);
+
+    for (i = n; i > 0; i--) {
+        if (name[i - 1] == '.') {
+            *ext_len = n - i;
+            return name + i;
+        }
+    }
+
+    return NULL;
+}
+
+
+int
+ga_name_has_extension(const u_char *name, size_t len, const u_char *ext,
+    size_t ext_len)
+{
+    size_t         i, n;
+    const u_char  *e;
+
+    if (ext_len == 0) {
+        return 0;
+    }
+
+    e = ga_name_extension(name, len, &n);
+
+    if (e && n == ext_len && ga_name_caseeq(e, ext, n)) {
+        return 1;
+    }
+
+    /*
+     * "a.exe::$DATA" and "a.exe:zone.txt" are written to the file a.exe
+     * by Windows: the name before the stream is what gets opened.
+     */
+
+    for (i = 0; i < len; i++) {
+        if (name[i] == ':') {
+            e = ga_name_extension(name, i, &n);
+
+            return e && n == ext_len && ga_name_caseeq(e, ext, n);
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * One strict UTF-8 character (RFC 3629, as ga_utf8_valid()): its length
+ * and code point, or 0 for a byte that does not start a valid one.
+ */
+
+static size_t
+ga_name_decode(const u_char *p, size_t len, uint32_t *cp)
+{
+    u_char    c, lo, hi;
+    size_t    n, i;
+    uint32_t  v;
+
+    c = p[0];
+
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+
+    lo = 0x80;
+    hi = 0xbf;
+
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        v = c & 0x1f;
+
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        v = c & 0x0f;
+        lo = (c == 0xe0) ? 0xa0 : 0x80;
+        hi = (c == 0xed) ? 0x9f : 0xbf;
+
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        v = c & 0x07;
+        lo = (c == 0xf0) ? 0x90 : 0x80;
+        hi = (c == 0xf4) ? 0x8f : 0xbf;
+
+    } else {
+        return 0;
+    }
+
+    if (len < n || p[1] < lo || p[1] > hi) {
+        return 0;
+    }
+
+    for (i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+
+        v = (v << 6) | (p[i] & 0x3f);
+    }
+
+    *cp = v;
+
+    return n;
+}
+
+
+/*
+ * Controls, and the format characters that make "invoice\u202Efdp.exe"
+ * look like invoice.pdf or hide bytes between letters of an extension.
+ * U+2028 and U+2029 are line breaks: no place in a name or a log line.
+ */
+
+static int
+ga_name_drop(uint32_t cp)
+{
+    return cp < 0x20
+           || (cp >= 0x7f && cp <= 0x9f)
+           || cp == 0x061c
+           || (cp >= 0x200b && cp <= 0x200f)
+           || (cp >= 0x2028 && cp <= 0x202e)
+           || (cp >= 0x2060 && cp <= 0x2064)
+           || (cp >= 0x2066 && cp <= 0x2069)
+           || cp == 0xfeff;
+}
+
+
+static size_t
+ga_name_trim_end(const u_char *p, size_t len)
+{
+    while (len && (p[len - 1] == '.' || p[len - 1] == ' ')) {
+        len--;
+    }
+
+    return len;
+}
+
+
+/* the largest n <= max, n <= len, that does not split a UTF-8 character */
+
+static size_t
+ga_name_boundary(const u_char *p, size_t len, size_t max)
+{
+    size_t  n;
+
+    if (len <= max) {
+        return len;
+    }
+
+    n = max;
+
+    while (n && (p[n] & 0xc0) == 0x80) {
+        n--;
+    }
+
+    return n;
+}
+
+
+static int
+ga_name_caseeq(const u_char *a, const u_char *b, size_t len)
+{
+    u_char  c1, c2;
+
+    while (len--) {
+        c1 = *a++;
+        c2 = *b++;
+
+        c1 = (c1 >= 'A' && c1 <= 'Z') ? (u_char) (c1 | 0x20) : c1;
+        c2 = (c2 >= 'A' && c2 <= 'Z') ? (u_char) (c2 | 0x20) : c2;
+
+        if (c1 != c2) {
+            return 0;
+        }
+    }
+
+    return 1;
+}

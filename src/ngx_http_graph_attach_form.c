@@ -1,0 +1,721 @@
+
+/*
+ * Copyright (C) graph-attach authors
+ *
+ * The form: what each multipart part means for the attachment.  The
+ * multipart parser calls these as parts stream by; the file part is
+ * encoded at once, text fields are kept, and the properties known only at
+ * the end (name, contentType, isInline, contentId) close the JSON.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_graph_attach.h"
+#include "ga_header_params.h"
+#include "ga_utf8.h"
+
+
+static int ngx_http_graph_attach_part_begin(void *data);
+static int ngx_http_graph_attach_part_header(void *data, const u_char *name,
+    size_t name_len, const u_char *value, size_t value_len);
+static int ngx_http_graph_attach_part_headers_done(void *data);
+static int ngx_http_graph_attach_part_data(void *data, const u_char *p,
+    size_t len);
+static int ngx_http_graph_attach_part_end(void *data);
+static int ngx_http_graph_attach_multipart_done(void *data);
+
+static ngx_int_t ngx_http_graph_attach_file_begin(
+    ngx_http_graph_attach_ctx_t *ctx);
+static ngx_int_t ngx_http_graph_attach_disposition(
+    ngx_http_graph_attach_ctx_t *ctx, const u_char *value, size_t len);
+static ngx_int_t ngx_http_graph_attach_suffix(
+    ngx_http_graph_attach_ctx_t *ctx);
+static ngx_int_t ngx_http_graph_attach_printable(ngx_str_t *s, size_t max);
+
+
+const ga_multipart_callbacks_t  ngx_http_graph_attach_form_callbacks = {
+    ngx_http_graph_attach_part_begin,
+    ngx_http_graph_attach_part_header,
+    ngx_http_graph_attach_part_headers_done,
+    ngx_http_graph_attach_part_data,
+    ngx_http_graph_attach_part_end,
+    ngx_http_graph_attach_multipart_done
+};
+
+
+/* the end of the body: the form must be whole and hold one file */
+
+ngx_int_t
+ngx_http_graph_attach_form_end(ngx_http_graph_attach_ctx_t *ctx)
+{
+    int                            rc;
+    ngx_http_graph_attach_body_t  *body;
+
+    body = ctx->body;
+
+    rc = ga_multipart_finish(&body->mp);
+
+    if (rc != GA_MP_OK) {
+        ngx_http_graph_attach_form_error(ctx, rc);
+        return NGX_ERROR;
+    }
+
+    if (!body->file_seen) {
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "NoFilePart",
+                                "The form has no file part (a part with "
+                                "a filename).");
+        return NGX_ERROR;
+    }
+
+    if (body->file_size == 0) {
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "EmptyFile",
+                                "The file is empty.");
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_graph_attach_suffix(ctx) != NGX_OK) {
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                        "InternalError", "Out of memory.");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_graph_attach_form_error(ngx_http_graph_attach_ctx_t *ctx,
+    int rc)
+{
+    const char  *code, *message;
+
+    if (ctx->error.status) {
+        /* a callback refused the upload and said why */
+        return;
+    }
+
+    switch (rc) {
+
+    case GA_MP_ERR_NO_DELIMITER:
+        code = "InvalidMultipart";
+        message = "The body has no delimiter with the declared boundary.";
+        break;
+
+    case GA_MP_ERR_TRUNCATED:
+        code = "TruncatedBody";
+        message = "The body ends before the closing multipart delimiter.";
+        break;
+
+    case GA_MP_ERR_HEADER_TOO_LARGE:
+        code = "PartHeaderTooLarge";
+        message = "A part header line is too long.";
+        break;
+
+    case GA_MP_ERR_TOO_MANY_HEADERS:
+        code = "PartHeaderTooLarge";
+        message = "A part has too many header lines.";
+        break;
+
+    case GA_MP_ERR_BAD_HEADER:
+        code = "InvalidPartHeader";
+        message = "A part header is malformed.";
+        break;
+
+    default:
+        code = "InvalidMultipart";
+        message = "The multipart body is malformed.";
+        break;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ctx->body->log, 0,
+                  "graph_attach: upload refused: %s", ga_multipart_strerror(rc));
+
+    ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST, code, message);
+}
+
+
+static int
+ngx_http_graph_attach_part_begin(void *data)
+{
+    ngx_http_graph_attach_ctx_t *ctx = data;
+
+    ngx_http_graph_attach_body_t  *body;
+
+    body = ctx->body;
+
+    body->part = NGX_HTTP_GRAPH_ATTACH_PART_SKIP;
+    body->part_has_disposition = 0;
+    body->part_has_type = 0;
+    body->part_type.len = 0;
+    body->part_filename.len = 0;
+    body->part_filename.data = NULL;
+    body->field = NULL;
+
+    return 0;
+}
+
+
+static int
+ngx_http_graph_attach_part_header(void *data, const u_char *name,
+    size_t name_len, const u_char *value, size_t value_len)
+{
+    ngx_http_graph_attach_ctx_t *ctx = data;
+
+    ngx_str_t                      v;
+    ngx_http_graph_attach_body_t  *body;
+
+    body = ctx->body;
+
+    if (name_len == sizeof("Content-Disposition") - 1
+        && ngx_strncasecmp((u_char *) name, (u_char *) "Content-Disposition",
+                           name_len)
+           == 0)
+    {
+        if (body->part_has_disposition) {
+            ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidPartHeader",
+                                "A part has two Content-Disposition "
+                                "headers.");
+            return -1;
+        }
+
+        body->part_has_disposition = 1;
+
+        if (ngx_http_graph_attach_disposition(ctx, value, value_len)
+            != NGX_OK)
+        {
+            return -1;
+        }
+
+        return 0;
+    }
+
+    if (name_len == sizeof("Content-Type") - 1
+        && ngx_strncasecmp((u_char *) name, (u_char *) "Content-Type",
+                           name_len)
+           == 0)
+    {
+        if (body->part_has_type) {
+            ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidPartHeader",
+                                "A part has two Content-Type headers.");
+            return -1;
+        }
+
+        body->part_has_type = 1;
+
+        v.data = (u_char *) value;
+        v.len = value_len;
+
+        if (ngx_http_graph_attach_printable(&v,
+                                    NGX_HTTP_GRAPH_ATTACH_CONTENT_TYPE_MAX)
+            != NGX_OK)
+        {
+            ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidContentType",
+                                "The file part's Content-Type is empty, "
+                                "too long or not printable ASCII.");
+            return -1;
+        }
+
+        body->part_type.data = ngx_pnalloc(body->pool, value_len);
+        if (body->part_type.data == NULL) {
+            return -1;
+        }
+
+        ngx_memcpy(body->part_type.data, value, value_len);
+        body->part_type.len = value_len;
+
+        return 0;
+    }
+
+    if (name_len == sizeof("Content-Transfer-Encoding") - 1
+        && ngx_strncasecmp((u_char *) name,
+                           (u_char *) "Content-Transfer-Encoding", name_len)
+           == 0)
+    {
+        /*
+         * RFC 7578 deprecates it; a decoder here would be a way to send
+         * Graph bytes that no upstream check saw, so only the identity
+         * encodings pass
+         */
+
+        if ((value_len == 6
+             && ngx_strncasecmp((u_char *) value, (u_char *) "binary", 6)
+                == 0)
+            || (value_len == 4
+                && (ngx_strncasecmp((u_char *) value, (u_char *) "8bit", 4)
+                    == 0
+                    || ngx_strncasecmp((u_char *) value, (u_char *) "7bit",
+                                       4)
+                       == 0)))
+        {
+            return 0;
+        }
+
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "UnsupportedTransferEncoding",
+                                "Content-Transfer-Encoding other than "
+                                "binary, 8bit or 7bit is not accepted.");
+        return -1;
+    }
+
+    /* other part headers carry nothing Graph takes */
+
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_disposition(ngx_http_graph_attach_ctx_t *ctx,
+    const u_char *value, size_t len)
+{
+    int                            rc;
+    ngx_str_t                      name;
+    ngx_uint_t                     i;
+    ga_disposition_t               d;
+    ngx_http_graph_attach_body_t  *body;
+
+    static struct {
+        ngx_str_t                     name;
+        ngx_http_graph_attach_part_e  part;
+    } fields[] = {
+        { ngx_string("name"), NGX_HTTP_GRAPH_ATTACH_PART_NAME },
+        { ngx_string("contentType"), NGX_HTTP_GRAPH_ATTACH_PART_CONTENT_TYPE },
+        { ngx_string("isInline"), NGX_HTTP_GRAPH_ATTACH_PART_IS_INLINE },
+        { ngx_string("contentId"), NGX_HTTP_GRAPH_ATTACH_PART_CONTENT_ID },
+        { ngx_null_string, NGX_HTTP_GRAPH_ATTACH_PART_SKIP }
+    };
+
+    body = ctx->body;
+
+    ngx_memzero(&d, sizeof(ga_disposition_t));
+
+    rc = ga_disposition_parse(value, len, &d, body->scratch,
+                              2 * body->header_line_size);
+
+    switch (rc) {
+
+    case GA_HP_OK:
+        break;
+
+    case GA_HP_ERR_DUPLICATE:
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidPartHeader",
+                                "A Content-Disposition parameter is "
+                                "repeated.");
+        return NGX_ERROR;
+
+    case GA_HP_ERR_NOT_FORM_DATA:
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidPartHeader",
+                                "A part's Content-Disposition is not "
+                                "form-data.");
+        return NGX_ERROR;
+
+    case GA_HP_ERR_BAD_VALUE:
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidFileName",
+                                "A field name or filename is not valid "
+                                "(bad encoding, not UTF-8, or a raw control "
+                                "character).");
+        return NGX_ERROR;
+
+    default:
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidPartHeader",
+                                "A part's Content-Disposition is "
+                                "malformed.");
+        return NGX_ERROR;
+    }
+
+    if (d.has_filename) {
+        body->part = d.filename_len ? NGX_HTTP_GRAPH_ATTACH_PART_FILE
+                                    : NGX_HTTP_GRAPH_ATTACH_PART_MAYBE_FILE;
+
+        body->part_filename.len = d.filename_len;
+        body->part_filename.data = ngx_pnalloc(body->pool,
+                                               d.filename_len + 1);
+        if (body->part_filename.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(body->part_filename.data, d.filename, d.filename_len);
+
+        return NGX_OK;
+    }
+
+    body->part = NGX_HTTP_GRAPH_ATTACH_PART_SKIP;
+
+    if (!d.has_name) {
+        return NGX_OK;
+    }
+
+    name.data = (u_char *) d.name;
+    name.len = d.name_len;
+
+    for (i = 0; fields[i].name.len; i++) {
+        if (fields[i].name.len == name.len
+            && ngx_strncmp(fields[i].name.data, name.data, name.len) == 0)
+        {
+            body->part = fields[i].part;
+            break;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static int
+ngx_http_graph_attach_part_headers_done(void *data)
+{
+    ngx_http_graph_attach_ctx_t *ctx = data;
+
+    ngx_str_t                     *field;
+    ngx_http_graph_attach_body_t  *body;
+
+    body = ctx->body;
+
+    if (!body->part_has_disposition) {
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidPartHeader",
+                                "A part has no Content-Disposition.");
+        return -1;
+    }
+
+    if (body->part != NGX_HTTP_GRAPH_ATTACH_PART_FILE
+        && body->part != NGX_HTTP_GRAPH_ATTACH_PART_MAYBE_FILE
+        && ++body->fields > body->max_fields)
+    {
+        /* a form of many tiny parts costs a callback round each */
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "TooManyFields",
+                                "The form has too many fields.");
+        return -1;
+    }
+
+    switch (body->part) {
+
+    case NGX_HTTP_GRAPH_ATTACH_PART_FILE:
+        return ngx_http_graph_attach_file_begin(ctx) == NGX_OK ? 0 : -1;
+
+    case NGX_HTTP_GRAPH_ATTACH_PART_NAME:
+        field = &body->field_name;
+        break;
+
+    case NGX_HTTP_GRAPH_ATTACH_PART_CONTENT_TYPE:
+        field = &body->field_content_type;
+        break;
+
+    case NGX_HTTP_GRAPH_ATTACH_PART_IS_INLINE:
+        field = &body->field_is_inline;
+        break;
+
+    case NGX_HTTP_GRAPH_ATTACH_PART_CONTENT_ID:
+        field = &body->field_content_id;
+        break;
+
+    default:
+        return 0;
+    }
+
+    if (field->data) {
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidField",
+                                "A form field (name, contentType, isInline "
+                                "or contentId) is repeated.");
+        return -1;
+    }
+
+    field->data = ngx_pnalloc(body->pool, NGX_HTTP_GRAPH_ATTACH_FIELD_MAX);
+    if (field->data == NULL) {
+        return -1;
+    }
+
+    field->len = 0;
+    body->field = field;
+
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_file_begin(ngx_http_graph_attach_ctx_t *ctx)
+{
+    ngx_http_graph_attach_body_t  *body;
+
+    static u_char  head[] =
+        "{\"@odata.type\":\"#microsoft.graph.fileAttachment\","
+        "\"contentBytes\":\"";
+
+    body = ctx->body;
+
+    if (body->file_seen) {
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "TooManyFiles",
+                                "The form has more than one file part; "
+                                "send one file per request.");
+        return NGX_ERROR;
+    }
+
+    body->file_seen = 1;
+    body->part = NGX_HTTP_GRAPH_ATTACH_PART_FILE;
+    body->filename = body->part_filename;
+
+    if (body->part_type.len) {
+        body->content_type = body->part_type;
+
+    } else {
+        ngx_str_set(&body->content_type, "application/octet-stream");
+    }
+
+    ga_base64_init(&body->b64);
+
+    return ngx_http_graph_attach_emit(body, head, sizeof(head) - 1);
+}
+
+
+static int
+ngx_http_graph_attach_part_data(void *data, const u_char *p, size_t len)
+{
+    ngx_http_graph_attach_ctx_t *ctx = data;
+
+    size_t                         n;
+    ngx_http_graph_attach_body_t  *body;
+
+    body = ctx->body;
+
+    switch (body->part) {
+
+    case NGX_HTTP_GRAPH_ATTACH_PART_SKIP:
+        return 0;
+
+    case NGX_HTTP_GRAPH_ATTACH_PART_MAYBE_FILE:
+
+        /* filename="" with bytes: a file after all, named later */
+
+        if (len == 0) {
+            return 0;
+        }
+
+        if (ngx_http_graph_attach_file_begin(ctx) != NGX_OK) {
+            return -1;
+        }
+
+        /* fall through */
+
+    case NGX_HTTP_GRAPH_ATTACH_PART_FILE:
+
+        body->file_size += len;
+
+        if (body->file_size > body->max_size) {
+            ngx_http_graph_attach_set_error(ctx,
+                                NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                "AttachmentTooLarge",
+                                "The file is larger than this gateway "
+                                "accepts (graph_attach_max_size).");
+            return -1;
+        }
+
+        if (body->head_len < sizeof(body->head)) {
+            n = ngx_min(len, sizeof(body->head) - body->head_len);
+            ngx_memcpy(body->head + body->head_len, p, n);
+            body->head_len += n;
+        }
+
+        if (EVP_DigestUpdate(body->sha256, p, len) != 1) {
+            return -1;
+        }
+
+        return ngx_http_graph_attach_emit_base64(body, p, len) == NGX_OK
+               ? 0 : -1;
+
+    default:
+
+        if (body->field->len + len > NGX_HTTP_GRAPH_ATTACH_FIELD_MAX) {
+            ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidField",
+                                "A form field is too long.");
+            return -1;
+        }
+
+        ngx_memcpy(body->field->data + body->field->len, p, len);
+        body->field->len += len;
+
+        return 0;
+    }
+}
+
+
+static int
+ngx_http_graph_attach_part_end(void *data)
+{
+    ngx_http_graph_attach_ctx_t *ctx = data;
+
+    size_t                         n;
+    ngx_http_graph_attach_body_t  *body;
+    u_char                         tail[4];
+
+    body = ctx->body;
+
+    if (body->part != NGX_HTTP_GRAPH_ATTACH_PART_FILE) {
+        return 0;
+    }
+
+    n = ga_base64_final(&body->b64, tail);
+    body->file_done = 1;
+
+    if (EVP_DigestFinal_ex(body->sha256, body->digest, NULL) != 1) {
+        return -1;
+    }
+
+    return ngx_http_graph_attach_emit(body, tail, n) == NGX_OK ? 0 : -1;
+}
+
+
+static int
+ngx_http_graph_attach_multipart_done(void *data)
+{
+    ngx_http_graph_attach_ctx_t *ctx = data;
+
+    ctx->body->done = 1;
+
+    return 0;
+}
+
+
+/* the properties known only at the end of the form */
+
+static ngx_int_t
+ngx_http_graph_attach_suffix(ngx_http_graph_attach_ctx_t *ctx)
+{
+    ngx_int_t                      rc;
+    ngx_str_t                     *name, *type;
+    ngx_uint_t                     is_inline;
+    ngx_http_graph_attach_body_t  *body;
+
+    body = ctx->body;
+
+    name = &ctx->name;
+    type = &ctx->content_type;
+
+    *name = body->field_name.data ? body->field_name : body->filename;
+
+    if (!ga_utf8_valid(name->data, name->len)) {
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidFileName",
+                                "The attachment name is not valid UTF-8.");
+        return NGX_ERROR;
+    }
+
+    *type = body->content_type;
+
+    if (body->field_content_type.data) {
+        *type = body->field_content_type;
+
+        if (ngx_http_graph_attach_printable(type,
+                                    NGX_HTTP_GRAPH_ATTACH_CONTENT_TYPE_MAX)
+            != NGX_OK)
+        {
+            ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidField",
+                                "The contentType field is empty, too long "
+                                "or not printable ASCII.");
+            return NGX_ERROR;
+        }
+    }
+
+    is_inline = 0;
+
+    if (body->field_is_inline.data) {
+        if (body->field_is_inline.len == 4
+            && ngx_strncasecmp(body->field_is_inline.data,
+                               (u_char *) "true", 4)
+               == 0)
+        {
+            is_inline = 1;
+
+        } else if (!(body->field_is_inline.len == 5
+                     && ngx_strncasecmp(body->field_is_inline.data,
+                                        (u_char *) "false", 5)
+                        == 0))
+        {
+            ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidField",
+                                "The isInline field must be true or false.");
+            return NGX_ERROR;
+        }
+    }
+
+    /* the rules judge what Graph would get: sanitised name, final type */
+
+    rc = ngx_http_graph_attach_judge(ctx, body->conf, name, type);
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (body->field_content_id.data
+        && !ga_utf8_valid(body->field_content_id.data,
+                          body->field_content_id.len))
+    {
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidField",
+                                "The contentId field is not valid UTF-8.");
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_graph_attach_emit_string(body, "\",\"name\":\"") != NGX_OK
+        || ngx_http_graph_attach_emit_escaped(body, name) != NGX_OK
+        || ngx_http_graph_attach_emit_string(body, "\",\"contentType\":\"")
+           != NGX_OK
+        || ngx_http_graph_attach_emit_escaped(body, type) != NGX_OK
+        || ngx_http_graph_attach_emit_string(body, is_inline
+                                             ? "\",\"isInline\":true"
+                                             : "\",\"isInline\":false")
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (body->field_content_id.data) {
+        if (ngx_http_graph_attach_emit_string(body, ",\"contentId\":\"")
+            != NGX_OK
+            || ngx_http_graph_attach_emit_escaped(body,
+                                                  &body->field_content_id)
+               != NGX_OK
+            || ngx_http_graph_attach_emit_string(body, "\"") != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_graph_attach_emit_string(body, "}");
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_printable(ngx_str_t *s, size_t max)
+{
+    u_char  *p, *last;
+
+    if (s->len == 0 || s->len > max) {
+        return NGX_ERROR;
+    }
+
+    last = s->data + s->len;
+
+    for (p = s->data; p < last; p++) {
+        if (*p < 0x20 || *p >= 0x7f) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+

@@ -1,0 +1,337 @@
+
+/*
+ * Copyright (C) graph-attach authors
+ *
+ * Attachment policy: which mailboxes, which content types, which
+ * extensions, and whether the bytes agree with what the upload declares.
+ * The directives' setters live here with the checks that read them.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_graph_attach.h"
+#include "ga_name.h"
+#include "ga_sniff.h"
+#include "ga_type.h"
+
+
+typedef struct {
+    ngx_str_t        name;       /* exact, compared case-insensitively */
+#if (NGX_PCRE)
+    ngx_regex_t     *regex;
+#endif
+} ngx_http_graph_attach_mailbox_t;
+
+
+static ngx_int_t ngx_http_graph_attach_denied_extension(
+    ngx_http_graph_attach_loc_conf_t *alcf, ngx_str_t *name);
+
+
+char *
+ngx_http_graph_attach_mailboxes(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_graph_attach_loc_conf_t *alcf = conf;
+
+    ngx_str_t                        *value;
+    ngx_uint_t                        i;
+    ngx_http_graph_attach_mailbox_t  *mb;
+#if (NGX_PCRE)
+    ngx_regex_compile_t               rc;
+    u_char                            errstr[NGX_MAX_CONF_ERRSTR];
+#endif
+
+    if (alcf->mailboxes != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    alcf->mailboxes = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                       sizeof(ngx_http_graph_attach_mailbox_t));
+    if (alcf->mailboxes == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        mb = ngx_array_push(alcf->mailboxes);
+        if (mb == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(mb, sizeof(ngx_http_graph_attach_mailbox_t));
+
+        if (value[i].len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "empty mailbox pattern in \"%V\"",
+                               &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        if (value[i].data[0] != '~') {
+            mb->name = value[i];
+            continue;
+        }
+
+#if (NGX_PCRE)
+        ngx_memzero(&rc, sizeof(ngx_regex_compile_t));
+
+        rc.pattern.data = value[i].data + 1;
+        rc.pattern.len = value[i].len - 1;
+
+        /* "~*" is case-insensitive, as in map and location */
+
+        if (rc.pattern.len && rc.pattern.data[0] == '*') {
+            rc.pattern.data++;
+            rc.pattern.len--;
+            rc.options = NGX_REGEX_CASELESS;
+        }
+
+        rc.pool = cf->pool;
+        rc.err.len = NGX_MAX_CONF_ERRSTR;
+        rc.err.data = errstr;
+
+        if (ngx_regex_compile(&rc) != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V", &rc.err);
+            return NGX_CONF_ERROR;
+        }
+
+        mb->regex = rc.regex;
+#else
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "using regex \"%V\" requires PCRE library",
+                           &value[i]);
+        return NGX_CONF_ERROR;
+#endif
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * graph_attach_allow_types and graph_attach_deny_extensions: a list, or
+ * "off" for an empty one, replacing what is inherited
+ */
+
+char *
+ngx_http_graph_attach_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    ngx_str_t     *value, *s;
+    ngx_uint_t     i;
+    ngx_array_t  **a;
+
+    a = (ngx_array_t **) (p + cmd->offset);
+
+    if (*a != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    *a = ngx_array_create(cf->pool, cf->args->nelts, sizeof(ngx_str_t));
+    if (*a == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2
+        && value[1].len == 3
+        && ngx_strncmp(value[1].data, "off", 3) == 0)
+    {
+        return NGX_CONF_OK;
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (value[i].len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "empty value in \"%V\"", &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        /* ".exe" and "exe" mean the same extension */
+
+        if (value[i].data[0] == '.' && value[i].len > 1) {
+            value[i].data++;
+            value[i].len--;
+        }
+
+        s = ngx_array_push(*a);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *s = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* the mailbox of the path, before any byte of the body is read */
+
+ngx_int_t
+ngx_http_graph_attach_mailbox_allowed(ngx_http_request_t *r,
+    ngx_http_graph_attach_loc_conf_t *alcf, ngx_str_t *mailbox)
+{
+    ngx_uint_t                        i;
+    ngx_http_graph_attach_mailbox_t  *mb;
+
+    if (alcf->mailboxes == NULL) {
+        return NGX_OK;
+    }
+
+    mb = alcf->mailboxes->elts;
+
+    for (i = 0; i < alcf->mailboxes->nelts; i++) {
+
+#if (NGX_PCRE)
+        if (mb[i].regex) {
+            if (ngx_regex_exec(mb[i].regex, mailbox, NULL, 0) >= 0) {
+                return NGX_OK;
+            }
+
+            continue;
+        }
+#endif
+
+        if (mb[i].name.len == mailbox->len
+            && ngx_strncasecmp(mb[i].name.data, mailbox->data, mailbox->len)
+               == 0)
+        {
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * The final attachment, once the whole form is known: the name (after any
+ * "name" field) is sanitised, then the type, extension and bytes judged.
+ */
+
+ngx_int_t
+ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
+    ngx_http_graph_attach_loc_conf_t *alcf, ngx_str_t *name,
+    ngx_str_t *type)
+{
+    int                            kind;
+    size_t                         ext_len;
+    u_char                        *p;
+    ngx_str_t                     *t;
+    ngx_uint_t                     i;
+    const u_char                  *ext;
+    const char                    *def;
+    ngx_http_graph_attach_body_t  *body;
+
+    body = ctx->body;
+
+    /* sanitising never grows the name */
+
+    p = ngx_pnalloc(body->pool, name->len + sizeof("attachment.") + 16);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    name->len = ga_name_sanitize(name->data, name->len, p);
+    name->data = p;
+
+    if (name->len == 0) {
+        def = ga_type_extension(type->data, type->len);
+        name->len = ngx_sprintf(p, "attachment.%s", def) - p;
+    }
+
+    if (alcf->allow_types) {
+        t = alcf->allow_types->elts;
+
+        for (i = 0; i < alcf->allow_types->nelts; i++) {
+            if (ga_type_match(type->data, type->len, t[i].data, t[i].len)) {
+                break;
+            }
+        }
+
+        if (i == alcf->allow_types->nelts) {
+            ngx_http_graph_attach_set_error(ctx,
+                                NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                "AttachmentTypeNotAllowed",
+                                "This content type may not be attached "
+                                "here.");
+            return NGX_DECLINED;
+        }
+    }
+
+    if (ngx_http_graph_attach_denied_extension(alcf, name) != NGX_OK) {
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                "ExtensionNotAllowed",
+                                "Files with this extension may not be "
+                                "attached.");
+        return NGX_DECLINED;
+    }
+
+    if (!alcf->sniff) {
+        return NGX_OK;
+    }
+
+    kind = ga_sniff(body->head, body->head_len);
+
+    ext = ga_name_extension(name->data, name->len, &ext_len);
+    if (ext == NULL) {
+        ext_len = 0;
+    }
+
+    if (ga_sniff_mismatch(kind, type->data, type->len, ext, ext_len)) {
+        ngx_log_error(NGX_LOG_INFO, body->log, 0,
+                      "graph_attach: content is %s, declared \"%V\"",
+                      ga_sniff_name(kind), type);
+
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                "ContentMismatch",
+                                "The file's content does not match its "
+                                "declared type or extension.");
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_denied_extension(ngx_http_graph_attach_loc_conf_t *alcf,
+    ngx_str_t *name)
+{
+    ngx_str_t    *e;
+    ngx_uint_t    i;
+    const char  **d;
+
+    if (alcf->deny_extensions == NULL) {
+        for (d = ga_name_default_deny; *d; d++) {
+            if (ga_name_has_extension(name->data, name->len,
+                                      (u_char *) *d, ngx_strlen(*d)))
+            {
+                return NGX_DECLINED;
+            }
+        }
+
+        return NGX_OK;
+    }
+
+    e = alcf->deny_extensions->elts;
+
+    for (i = 0; i < alcf->deny_extensions->nelts; i++) {
+        if (ga_name_has_extension(name->data, name->len, e[i].data,
+                                  e[i].len))
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}

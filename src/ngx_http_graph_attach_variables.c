@@ -1,0 +1,243 @@
+
+/*
+ * Copyright (C) graph-attach authors
+ *
+ * Variables: $graph_attach_uri for proxy_pass, the others for audit logs
+ * (log_format ... escape=json).  None of them can hold the token.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_graph_attach.h"
+
+
+static ngx_int_t ngx_http_graph_attach_str_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_graph_attach_name_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_graph_attach_size_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_graph_attach_sha256_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_graph_attach_result_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static void ngx_http_graph_attach_set_value(ngx_http_variable_value_t *v,
+    u_char *data, size_t len);
+
+
+static ngx_http_variable_t  ngx_http_graph_attach_vars[] = {
+
+    { ngx_string("graph_attach_uri"), NULL,
+      ngx_http_graph_attach_str_variable,
+      offsetof(ngx_http_graph_attach_ctx_t, uri),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("graph_attach_request_id"), NULL,
+      ngx_http_graph_attach_str_variable,
+      offsetof(ngx_http_graph_attach_ctx_t, request_id),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("graph_attach_mailbox"), NULL,
+      ngx_http_graph_attach_str_variable,
+      offsetof(ngx_http_graph_attach_ctx_t, mailbox),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("graph_attach_name"), NULL,
+      ngx_http_graph_attach_name_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("graph_attach_content_type"), NULL,
+      ngx_http_graph_attach_name_variable, 1,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("graph_attach_size"), NULL,
+      ngx_http_graph_attach_size_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("graph_attach_sha256"), NULL,
+      ngx_http_graph_attach_sha256_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("graph_attach_result"), NULL,
+      ngx_http_graph_attach_result_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+ngx_int_t
+ngx_http_graph_attach_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_graph_attach_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_str_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                    *s;
+    ngx_http_graph_attach_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    s = (ngx_str_t *) ((char *) ctx + data);
+
+    ngx_http_graph_attach_set_value(v, s->data, s->len);
+
+    return NGX_OK;
+}
+
+
+/* the judged name and type; before judging, what the form declared */
+
+static ngx_int_t
+ngx_http_graph_attach_name_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                    *s;
+    ngx_http_graph_attach_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    s = data ? &ctx->content_type : &ctx->name;
+
+    if (s->data == NULL && ctx->body && ctx->body->file_seen) {
+        s = data ? &ctx->body->content_type : &ctx->body->filename;
+    }
+
+    ngx_http_graph_attach_set_value(v, s->data, s->len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_size_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                       *p;
+    ngx_http_graph_attach_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    if (ctx == NULL || ctx->body == NULL || !ctx->body->file_seen) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_OFF_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_graph_attach_set_value(v, p,
+                             ngx_sprintf(p, "%O", ctx->body->file_size) - p);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_sha256_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                       *p;
+    ngx_http_graph_attach_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    /* the digest exists once the whole file part was read */
+
+    if (ctx == NULL || ctx->body == NULL || !ctx->body->file_done) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, 2 * sizeof(ctx->body->digest));
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_graph_attach_set_value(v, p,
+                     ngx_hex_dump(p, ctx->body->digest,
+                                  sizeof(ctx->body->digest)) - p);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_result_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_graph_attach_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    if (ctx->error.status) {
+        ngx_http_graph_attach_set_value(v, (u_char *) ctx->error.code,
+                                        ngx_strlen(ctx->error.code));
+        return NGX_OK;
+    }
+
+    if (ctx->phase_rc == NGX_DECLINED) {
+        ngx_http_graph_attach_set_value(v, (u_char *) "accepted",
+                                        sizeof("accepted") - 1);
+        return NGX_OK;
+    }
+
+    /* undecided: the client went away first */
+
+    v->not_found = 1;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_graph_attach_set_value(ngx_http_variable_value_t *v, u_char *data,
+    size_t len)
+{
+    if (data == NULL) {
+        v->not_found = 1;
+        return;
+    }
+
+    v->len = len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = data;
+}

@@ -1,0 +1,258 @@
+
+/*
+ * Copyright (C) graph-attach authors
+ */
+
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ga_name.h"
+#include "ga_type.h"
+#include "tap.h"
+
+
+typedef struct {
+    const char  *type;
+    const char  *pattern;
+    int          match;
+} match_t;
+
+
+static const match_t  matches[] = {
+    { "image/png", "image/png", 1 },
+    { "IMAGE/PNG", "image/png", 1 },
+    { "image/png", "Image/PNG", 1 },
+    { "image/png", "image/*", 1 },
+    { "image/png", "IMAGE/*", 1 },
+    { "image/png", "*/*", 1 },
+    { "text/plain; charset=utf-8", "text/plain", 1 },
+    { "text/plain;charset=utf-8", "text/*", 1 },
+    { "  text/plain  ; x=y", "text/plain", 1 },
+    { "\ttext/plain\t", "text/plain", 1 },
+    { "text/plain", "text/plain; charset=utf-8", 1 },
+    { "text/plain", " text/plain ", 1 },
+    { "application/vnd.openxmlformats-officedocument.wordprocessingml"
+      ".document", "application/*", 1 },
+    { "application/vnd.ms-excel", "application/vnd.ms-excel", 1 },
+    { "application/x-www-form+json", "application/x-www-form+json", 1 },
+
+    { "image/png", "image/jpeg", 0 },
+    { "image/png", "text/*", 0 },
+    { "image/pngx", "image/png", 0 },
+    { "image/png", "image/pngx", 0 },
+    { "image/png", "image/pn", 0 },
+    { "imag/png", "image/*", 0 },
+    { "images/png", "image/*", 0 },
+    { "image/png", "image/png/", 0 },
+    { "application/vnd.ms-excelx", "application/vnd.ms-excel", 0 },
+
+    /* a malformed type matches nothing, not even everything */
+    { "", "*/*", 0 },
+    { " ", "*/*", 0 },
+    { "image", "*/*", 0 },
+    { "image/", "*/*", 0 },
+    { "/png", "*/*", 0 },
+    { "/", "*/*", 0 },
+    { "image/png/x", "*/*", 0 },
+    { "image /png", "*/*", 0 },
+    { "image/ png", "*/*", 0 },
+    { "image/png x", "*/*", 0 },
+    { "image/p\303\251g", "*/*", 0 },
+    { "image/p\"g", "*/*", 0 },
+    { "image/p,g", "*/*", 0 },
+    { "image/p\rg", "*/*", 0 },
+    { ";charset=utf-8", "*/*", 0 },
+    { "image;/png", "*/*", 0 },
+
+    /* malformed patterns match nothing */
+    { "image/png", "*/png", 0 },
+    { "image/png", "image", 0 },
+    { "image/png", "", 0 },
+    { "image/png", "*", 0 },
+    { "image/png", "*/", 0 },
+
+    /* '*' is a token character: a literal in a type, never a wildcard */
+    { "*/*", "*/*", 1 },
+    { "*/*", "image/*", 0 },
+    { "*/*", "image/png", 0 },
+    { "image/*", "image/png", 0 },
+    { "image/*", "image/*", 1 },
+};
+
+
+typedef struct {
+    const char  *type;
+    const char  *ext;
+} ext_t;
+
+
+static const ext_t  exts[] = {
+    { "application/pdf", "pdf" },
+    { "image/png", "png" },
+    { "image/jpeg", "jpg" },
+    { "image/jpg", "jpg" },
+    { "image/pjpeg", "jpg" },
+    { "image/gif", "gif" },
+    { "image/bmp", "bmp" },
+    { "image/tiff", "tif" },
+    { "image/webp", "webp" },
+    { "text/plain", "txt" },
+    { "text/html", "html" },
+    { "text/csv", "csv" },
+    { "text/calendar", "ics" },
+    { "application/json", "json" },
+    { "application/xml", "xml" },
+    { "application/zip", "zip" },
+    { "application/x-zip-compressed", "zip" },
+    { "application/gzip", "gz" },
+    { "application/msword", "doc" },
+    { "application/vnd.ms-excel", "xls" },
+    { "application/vnd.ms-powerpoint", "ppt" },
+    { "application/vnd.ms-outlook", "msg" },
+    { "application/vnd.openxmlformats-officedocument.wordprocessingml"
+      ".document", "docx" },
+    { "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+      "xlsx" },
+    { "application/vnd.openxmlformats-officedocument.presentationml"
+      ".presentation", "pptx" },
+    { "application/vnd.oasis.opendocument.text", "odt" },
+    { "application/rtf", "rtf" },
+    { "message/rfc822", "eml" },
+    { "audio/mpeg", "mp3" },
+    { "video/mp4", "mp4" },
+
+    { "TEXT/PLAIN; charset=utf-8", "txt" },
+    { " Application/PDF ;name=x", "pdf" },
+
+    { "application/octet-stream", "bin" },
+    { "application/x-msdownload", "bin" },
+    { "application/x-unknown", "bin" },
+    { "image/x-unknown", "bin" },
+    { "", "bin" },
+    { "pdf", "bin" },
+    { "application/pdfx", "bin" },
+    { "application/pd", "bin" },
+    { "text/plain/x", "bin" },
+};
+
+
+/* exact-size copies, so ASan sees a read past either string */
+
+static int
+match(const char *type, const char *pattern)
+{
+    int      rc;
+    size_t   tl, pl;
+    u_char  *t, *p;
+
+    tl = strlen(type);
+    pl = strlen(pattern);
+    t = malloc(tl ? tl : 1);
+    p = malloc(pl ? pl : 1);
+    memcpy(t, type, tl);
+    memcpy(p, pattern, pl);
+
+    rc = ga_type_match(t, tl, p, pl);
+
+    free(t);
+    free(p);
+
+    return rc;
+}
+
+
+static const char *
+extension(const char *type)
+{
+    size_t       len;
+    u_char      *t;
+    const char  *e;
+
+    len = strlen(type);
+    t = malloc(len ? len : 1);
+    memcpy(t, type, len);
+
+    e = ga_type_extension(t, len);
+
+    free(t);
+
+    return e;
+}
+
+
+static int
+denied(const char *ext)
+{
+    const char  **d;
+
+    for (d = ga_name_default_deny; *d; d++) {
+        if (strcmp(*d, ext) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+parse(void)
+{
+    int        c, expect, bad;
+    u_char     buf[3];
+    ga_type_t  t;
+
+    static const char  *tchars = "!#$%&'*+-.^_`|~";
+
+    ok(ga_type_parse((const u_char *) " Image/PNG ; q=1", 16, &t)
+       && t.type_len == 5 && memcmp(t.type, "Image", 5) == 0
+       && t.subtype_len == 3 && memcmp(t.subtype, "PNG", 3) == 0,
+       "parse: parts point into the input, case kept");
+
+    /* every byte as the subtype: valid exactly when it is a tchar */
+
+    bad = 0;
+
+    for (c = 0; c < 256; c++) {
+        buf[0] = 'a';
+        buf[1] = '/';
+        buf[2] = (u_char) c;
+
+        expect = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')
+                 || (c >= 'A' && c <= 'Z')
+                 || (c != 0 && strchr(tchars, c) != NULL);
+
+        if (ga_type_parse(buf, 3, &t) != expect) {
+            bad++;
+            diag("  byte 0x%02x: %d, expected %d", c, !expect, expect);
+        }
+    }
+
+    ok(bad == 0, "parse: the token characters are RFC 9110 tchar");
+}
+
+
+int
+main(void)
+{
+    size_t  i;
+
+    for (i = 0; i < sizeof(matches) / sizeof(matches[0]); i++) {
+        is_int(match(matches[i].type, matches[i].pattern), matches[i].match,
+               "match \"%s\" against \"%s\"", matches[i].type,
+               matches[i].pattern);
+    }
+
+    for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+        ok(strcmp(extension(exts[i].type), exts[i].ext) == 0,
+           "extension of \"%s\" is %s", exts[i].type, exts[i].ext);
+
+        ok(!denied(exts[i].ext), "%s is not on the default deny list",
+           exts[i].ext);
+    }
+
+    parse();
+
+    return done_testing();
+}
