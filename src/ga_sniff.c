@@ -19,6 +19,9 @@
 
 /* every kind but the executables */
 #define GA_SNIFF_DATA   (~GA_SNIFF_EXEC & (K(GA_SNIFF_LAST) - 1))
+#define GA_SNIFF_IMAGE  (K(GA_SNIFF_PNG) | K(GA_SNIFF_JPEG) | K(GA_SNIFF_GIF)  \
+                         | K(GA_SNIFF_WEBP) | K(GA_SNIFF_BMP)                  \
+                         | K(GA_SNIFF_TIFF))
 
 /* no constraint at all */
 #define GA_SNIFF_ANY    0xffffffffU
@@ -123,17 +126,21 @@ static const ga_sniff_rule_t  ga_sniff_rules[] = {
     { "application/gzip", K(GA_SNIFF_GZIP) },
     { "application/x-gzip", K(GA_SNIFF_GZIP) },
 
-    /* images; an image type not listed may be any image or document */
-    { "image/png", K(GA_SNIFF_PNG) },
-    { "image/jpeg", K(GA_SNIFF_JPEG) },
-    { "image/jpg", K(GA_SNIFF_JPEG) },
-    { "image/pjpeg", K(GA_SNIFF_JPEG) },
-    { "image/gif", K(GA_SNIFF_GIF) },
-    { "image/webp", K(GA_SNIFF_WEBP) },
-    { "image/bmp", K(GA_SNIFF_BMP) },
-    { "image/x-bmp", K(GA_SNIFF_BMP) },
-    { "image/x-ms-bmp", K(GA_SNIFF_BMP) },
-    { "image/tiff", K(GA_SNIFF_TIFF) },
+    /*
+     * images: a photo saved as .png but made as JPEG is common and
+     * harmless, and the browser types it by its name, so any raster image
+     * passes under any of these; a PDF or an archive does not
+     */
+    { "image/png", GA_SNIFF_IMAGE },
+    { "image/jpeg", GA_SNIFF_IMAGE },
+    { "image/jpg", GA_SNIFF_IMAGE },
+    { "image/pjpeg", GA_SNIFF_IMAGE },
+    { "image/gif", GA_SNIFF_IMAGE },
+    { "image/webp", GA_SNIFF_IMAGE },
+    { "image/bmp", GA_SNIFF_IMAGE },
+    { "image/x-bmp", GA_SNIFF_IMAGE },
+    { "image/x-ms-bmp", GA_SNIFF_IMAGE },
+    { "image/tiff", GA_SNIFF_IMAGE },
     { "image/svg+xml", K(GA_SNIFF_GZIP) },           /* svgz */
     { "image/*", GA_SNIFF_DATA },
 

@@ -178,9 +178,9 @@ static const decl_t  decls[] = {
     { PDF, "text/plain", NULL, 1 },
     { PDF, "text/plain; charset=utf-8", NULL, 1 },
     { PDF, "text/html", NULL, 1 },
-    { PNG, "image/jpeg", NULL, 1 },
-    { JPEG, "image/png", NULL, 1 },
-    { GIF, "image/png", NULL, 1 },
+    { PNG, "image/jpeg", NULL, 0 },   /* images pass as images */
+    { JPEG, "image/png", NULL, 0 },   /* images pass as images */
+    { GIF, "image/png", NULL, 0 },   /* images pass as images */
     { ZIP, "application/msword", NULL, 1 },
     { ZIP, "application/vnd.ms-excel", NULL, 1 },
     { OLE, "application/zip", NULL, 1 },
@@ -190,9 +190,9 @@ static const decl_t  decls[] = {
     { PDF, "application/json", NULL, 1 },
     { ZIP, "message/rfc822", NULL, 1 },
     { PNG, "image/svg+xml", NULL, 1 },
-    { WEBP, "image/gif", NULL, 1 },
-    { BMP, "image/tiff", NULL, 1 },
-    { TIFF, "image/bmp", NULL, 1 },
+    { WEBP, "image/gif", NULL, 0 },   /* images pass as images */
+    { BMP, "image/tiff", NULL, 0 },
+    { TIFF, "image/bmp", NULL, 0 },
 
     /* a known format under its own type */
     { PDF, "application/pdf", "pdf", 0 },
