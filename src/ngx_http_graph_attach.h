@@ -134,7 +134,7 @@ typedef struct {
     size_t                                 out_buf_size;
 
     ngx_http_graph_attach_loc_conf_t      *conf;
-    ngx_uint_t                             fields;        /* text parts */
+    ngx_uint_t                             parts;
     ngx_uint_t                             max_fields;
     size_t                                 header_line_size;
 

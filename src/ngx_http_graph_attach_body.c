@@ -84,7 +84,12 @@ ngx_http_graph_attach_body_init(ngx_http_request_t *r,
     /* filename* in ISO-8859-1 may double in size as UTF-8 */
     body->scratch = ngx_pnalloc(r->pool, 2 * body->header_line_size);
 
-    if (body->header_line == NULL || body->scratch == NULL) {
+    body->part_type.data = ngx_pnalloc(r->pool,
+                                       NGX_HTTP_GRAPH_ATTACH_CONTENT_TYPE_MAX);
+
+    if (body->header_line == NULL || body->scratch == NULL
+        || body->part_type.data == NULL)
+    {
         return NGX_ERROR;
     }
 

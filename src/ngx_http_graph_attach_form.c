@@ -154,6 +154,18 @@ ngx_http_graph_attach_part_begin(void *data)
     body->part_type.len = 0;
     body->part_filename.len = 0;
     body->part_filename.data = NULL;
+
+    /*
+     * every part counts, empty file inputs too: a form of many tiny parts
+     * costs a callback round each
+     */
+
+    if (++body->parts > body->max_fields + 1) {
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "TooManyFields",
+                                "The form has too many fields.");
+        return -1;
+    }
     body->field = NULL;
 
     return 0;
@@ -223,10 +235,7 @@ ngx_http_graph_attach_part_header(void *data, const u_char *name,
             return -1;
         }
 
-        body->part_type.data = ngx_pnalloc(body->pool, value_len);
-        if (body->part_type.data == NULL) {
-            return -1;
-        }
+        /* one buffer for every part: most parts are not the file */
 
         ngx_memcpy(body->part_type.data, value, value_len);
         body->part_type.len = value_len;
@@ -338,14 +347,10 @@ ngx_http_graph_attach_disposition(ngx_http_graph_attach_ctx_t *ctx,
         body->part = d.filename_len ? NGX_HTTP_GRAPH_ATTACH_PART_FILE
                                     : NGX_HTTP_GRAPH_ATTACH_PART_MAYBE_FILE;
 
-        body->part_filename.len = d.filename_len;
-        body->part_filename.data = ngx_pnalloc(body->pool,
-                                               d.filename_len + 1);
-        if (body->part_filename.data == NULL) {
-            return NGX_ERROR;
-        }
+        /* in the scratch buffer until this part turns out to be the file */
 
-        ngx_memcpy(body->part_filename.data, d.filename, d.filename_len);
+        body->part_filename.len = d.filename_len;
+        body->part_filename.data = d.filename;
 
         return NGX_OK;
     }
@@ -386,17 +391,6 @@ ngx_http_graph_attach_part_headers_done(void *data)
         ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
                                 "InvalidPartHeader",
                                 "A part has no Content-Disposition.");
-        return -1;
-    }
-
-    if (body->part != NGX_HTTP_GRAPH_ATTACH_PART_FILE
-        && body->part != NGX_HTTP_GRAPH_ATTACH_PART_MAYBE_FILE
-        && ++body->fields > body->max_fields)
-    {
-        /* a form of many tiny parts costs a callback round each */
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "TooManyFields",
-                                "The form has too many fields.");
         return -1;
     }
 
@@ -466,10 +460,21 @@ ngx_http_graph_attach_file_begin(ngx_http_graph_attach_ctx_t *ctx)
 
     body->file_seen = 1;
     body->part = NGX_HTTP_GRAPH_ATTACH_PART_FILE;
-    body->filename = body->part_filename;
+
+    /* the part's buffers are reused by the parts that follow */
+
+    body->filename.len = body->part_filename.len;
+    body->filename.data = ngx_pstrdup(body->pool, &body->part_filename);
+    if (body->filename.data == NULL && body->filename.len) {
+        return NGX_ERROR;
+    }
 
     if (body->part_type.len) {
-        body->content_type = body->part_type;
+        body->content_type.len = body->part_type.len;
+        body->content_type.data = ngx_pstrdup(body->pool, &body->part_type);
+        if (body->content_type.data == NULL) {
+            return NGX_ERROR;
+        }
 
     } else {
         ngx_str_set(&body->content_type, "application/octet-stream");

@@ -12,6 +12,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_graph_attach.h"
+#include "ga_name.h"
 
 
 static ngx_int_t ngx_http_graph_attach_str_variable(ngx_http_request_t *r,
@@ -116,6 +117,7 @@ static ngx_int_t
 ngx_http_graph_attach_name_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
+    u_char                       *p;
     ngx_str_t                    *s;
     ngx_http_graph_attach_ctx_t  *ctx;
 
@@ -128,11 +130,29 @@ ngx_http_graph_attach_name_variable(ngx_http_request_t *r,
 
     s = data ? &ctx->content_type : &ctx->name;
 
-    if (s->data == NULL && ctx->body && ctx->body->file_seen) {
-        s = data ? &ctx->body->content_type : &ctx->body->filename;
+    if (s->data || ctx->body == NULL || !ctx->body->file_seen) {
+        ngx_http_graph_attach_set_value(v, s->data, s->len);
+        return NGX_OK;
     }
 
-    ngx_http_graph_attach_set_value(v, s->data, s->len);
+    /* refused before the end of the form: what the file part declared */
+
+    if (data) {
+        s = &ctx->body->content_type;
+        ngx_http_graph_attach_set_value(v, s->data, s->len);
+        return NGX_OK;
+    }
+
+    /* sanitised, so that a log reader sees no bidi or control tricks */
+
+    s = &ctx->body->filename;
+
+    p = ngx_pnalloc(r->pool, s->len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_graph_attach_set_value(v, p, ga_name_sanitize(s->data, s->len, p));
 
     return NGX_OK;
 }

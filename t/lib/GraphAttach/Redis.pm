@@ -166,6 +166,18 @@ sub resume { kill 'CONT', $_[0]{pid} }
 # dies with "redis: ...".
 sub cmd {
     my ($self, @args) = @_;
+    # a connection that went away (Redis restarted, Sentinel's CLIENT
+    # KILL after a failover) is opened again once
+    for my $try (1, 2) {
+        my $fresh = !$self->{sock};
+        my $r = eval { $self->_cmd(@args) };
+        return $r unless $@;
+        die $@ if $@ =~ /^REDIS ERROR/ || $fresh || $try == 2;
+    }
+}
+
+sub _cmd {
+    my ($self, @args) = @_;
     my $s = $self->{sock};
     if (!$s) {
         $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
