@@ -691,16 +691,10 @@ ngx_http_graph_attach_create_main_conf(ngx_conf_t *cf)
     /*
      * set by ngx_pcalloc():
      *
-     *     amcf->redis_addr = { 0, NULL };
-     *     amcf->redis_unix = { 0, NULL };
-     *     amcf->redis_host = { 0, NULL };
-     *     amcf->redis_port = 0;
      *     amcf->token_zone = NULL;
      *     amcf->used = 0;
      */
 
-    amcf->redis_timeout = NGX_CONF_UNSET_MSEC;
-    amcf->redis_connect_timeout = NGX_CONF_UNSET_MSEC;
     amcf->token_zone_size = NGX_CONF_UNSET_SIZE;
     amcf->token_cache_time = NGX_CONF_UNSET;
     amcf->token_skew = NGX_CONF_UNSET;
@@ -715,8 +709,6 @@ ngx_http_graph_attach_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_graph_attach_main_conf_t  *amcf = conf;
 
-    ngx_conf_init_msec_value(amcf->redis_timeout, 1000);
-    ngx_conf_init_msec_value(amcf->redis_connect_timeout, 1000);
     ngx_conf_init_size_value(amcf->token_zone_size, 1024 * 1024);
     ngx_conf_init_value(amcf->token_cache_time, 60);
     ngx_conf_init_value(amcf->token_skew, 60);

@@ -31,16 +31,9 @@
 #define NGX_HTTP_GRAPH_ATTACH_CONTENT_TYPE_MAX  255
 
 
-/* http{} level settings: the Redis connection and the token cache */
+/* http{} level settings: the token cache and the Redis servers in use */
 
 typedef struct {
-    ngx_str_t                  redis_addr;        /* as written, for logs */
-    ngx_str_t                  redis_unix;        /* "/path\0" or empty */
-    ngx_str_t                  redis_host;        /* IP literal "...\0" */
-    in_port_t                  redis_port;
-    ngx_msec_t                 redis_timeout;
-    ngx_msec_t                 redis_connect_timeout;
-
     ngx_shm_zone_t            *token_zone;
     size_t                     token_zone_size;
     time_t                     token_cache_time;

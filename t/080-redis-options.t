@@ -142,7 +142,8 @@ sub up {
     my ($prefix) = @_;
     return $t->post(path => "$prefix$msg",
                     parts => [ { name => 'file', filename => 'o.txt',
-                                 type => 'text/plain', data => 'opt' } ]);
+                                 type => 'text/plain', data => 'opt' } ])
+        || { status => 0 };
 }
 
 $t->graph_clear;

@@ -39,7 +39,8 @@ sub up {
     return $t->post(path => ($prefix // '/graph') . $msg
                             . (defined $k ? "?k=$k" : ''),
                     parts => [ { name => 'file', filename => 'd.txt',
-                                 type => 'text/plain', data => 'down' } ]);
+                                 type => 'text/plain', data => 'down' } ])
+        || { status => 0 };
 }
 
 # --- down at start --------------------------------------------------------

@@ -40,7 +40,8 @@ sub up {
     my ($k) = @_;
     return $t->post(path => "/graph$msg?k=$k",
                     parts => [ { name => 'file', filename => 'r.txt',
-                                 type => 'text/plain', data => 'restart' } ]);
+                                 type => 'text/plain', data => 'restart' } ])
+        || { status => 0 };
 }
 
 sub tok { 'eyJ0eXAi.' . shift . '-' . int(rand(1e9)) }

@@ -32,7 +32,8 @@ sub up {
     my ($k) = @_;
     return $t->post(path => "/graph$msg?k=$k",
                     parts => [ { name => 'file', filename => 's.txt',
-                                 type => 'text/plain', data => 'stall' } ]);
+                                 type => 'text/plain', data => 'stall' } ])
+        || { status => 0 };
 }
 
 my $tok = 'eyJ0eXAi.stall-' . int(rand(1e9));

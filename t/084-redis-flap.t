@@ -47,7 +47,8 @@ sub up {
     my ($k) = @_;
     return $t->post(path => "/graph$msg?k=$k",
                     parts => [ { name => 'file', filename => 'f.txt',
-                                 type => 'text/plain', data => 'flap' } ]);
+                                 type => 'text/plain', data => 'flap' } ])
+        || { status => 0 };
 }
 
 # every worker connected and has used Redis

@@ -16,14 +16,25 @@ use GraphAttach::Redis;
 my $t = GraphAttach::Test->new;
 my $S = $t->slow;
 
-my $m = GraphAttach::Redis->new($t, name => 'master')->start;
-my $rep = GraphAttach::Redis->new($t, name => 'replica',
-    args => [ '--replicaof', '127.0.0.1', 0 ])->start;
-# replicaof needs the port: set it at run time
+# nginx binds its ports first: the sentinels open many loopback
+# connections, whose ephemeral ports could take a port picked for nginx
+my ($mport, $rport, @sport) = GraphAttach::Test::free_ports(5);
+my $list = join ',', map { "127.0.0.1:$_" } @sport;
+$t->start_graph;
+$t->start_nginx(
+    key => 'graph:token:$arg_k',
+    location_extra => "graph_attach_redis sentinel=$list master=gamaster "
+                    . "timeout=300ms connect_timeout=300ms;",
+    http => "graph_attach_token_cache_time 60s;",
+);
+
+my $m = GraphAttach::Redis->new($t, name => 'master', port => $mport)->start;
+my $rep = GraphAttach::Redis->new($t, name => 'replica', port => $rport)
+    ->start;
 $rep->cmd('REPLICAOF', '127.0.0.1', $m->port);
 
 my @sen = map {
-    GraphAttach::Redis->new($t, name => "sentinel$_",
+    GraphAttach::Redis->new($t, name => "sentinel$_", port => $sport[$_ - 1],
         sentinel => { master => 'gamaster', port => $m->port, quorum => 2,
                       down_after => 1000, failover_timeout => 3000 })->start
 } 1 .. 3;
@@ -53,15 +64,7 @@ $m->cmd(SET => "graph:token:$_", $tok) for qw(cached k1 k2 k3);
 ok($t->wait_for(sub { (eval { $rep->cmd(GET => 'graph:token:k3') } // '')
                       eq $tok }, 10), 'replica in sync');
 
-my $list = join ',', map { '127.0.0.1:' . $_->port } @sen;
-$t->start_graph;
 $t->graph_tokens($tok);
-$t->start_nginx(
-    key => 'graph:token:$arg_k',
-    location_extra => "graph_attach_redis sentinel=$list master=gamaster "
-                    . "timeout=300ms connect_timeout=300ms;",
-    http => "graph_attach_token_cache_time 60s;",
-);
 
 my $msg = '/users/alice@contoso.com/messages/AAMkAGI1AAA=/attachments';
 
@@ -69,10 +72,12 @@ sub up {
     my ($k) = @_;
     return $t->post(path => "/graph$msg?k=$k",
                     parts => [ { name => 'file', filename => 's.txt',
-                                 type => 'text/plain', data => 'sentinel' } ]);
+                                 type => 'text/plain', data => 'sentinel' } ])
+        || { status => 0 };
 }
 
-ok($t->wait_for(sub { up('cached')->{status} == 201 }, 10),
+# workers that tried before the sentinels ran are in their backoff
+ok($t->wait_for(sub { up('cached')->{status} == 201 }, 15),
    'through Sentinel: 201');
 is(up('k1')->{status}, 201, 'another key: 201');
 my $mp = $m->port;

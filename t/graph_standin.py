@@ -466,6 +466,8 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # bursts of uploads must not wait on SYN retries (the default is 5)
+    request_queue_size = 128
 
 
 def main():
