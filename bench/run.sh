@@ -9,14 +9,14 @@
 #   BENCH_CONNECTIONS   wrk connections (2); wrk runs 1 thread
 #   BENCH_SIZES         file sizes in bytes ("1024 65536 1048576 2097152")
 #   BENCH_BODY_BUFFER   client_body_buffer_size for every location
-#                       (unset: nginx's default, 16k on x86-64)
+#                       (unset: nginx's default, 8k on x86-64: two pages)
 #   BENCH_SINK          tcp (default): the sink listens on 127.0.0.1:BENCH_SINK_PORT;
 #                       unix: on build/bench/sink.sock (no Nagle/delayed-ACK
 #                       stalls on the front->sink hop; see bench/README.md)
 #   BENCH_HTTP_EXTRA    more directives for the http{} block, e.g.
 #                       "sendfile on;" (none)
 #   BENCH_LOG_LEVEL     nginx error_log level (error: at warn every request
-#                       above 20k logs "buffered to a temporary file"; debug for digging)
+#                       above 10k logs "buffered to a temporary file"; debug for digging)
 #   BENCH_DIR           servroot (build/bench)
 #   BENCH_PORT, BENCH_SINK_PORT, BENCH_REDIS_PORT  (18480, 18481, 16480)
 #   NGINX               nginx binary (/usr/sbin/nginx)
@@ -198,10 +198,10 @@ check_201() {
 
 # ---------------------------------------------------------------- memory probe
 
-# Temp files (client_body_buffer_size left at its default, 16k on x86-64):
+# Temp files (client_body_buffer_size left at its default, 8k on x86-64, two pages):
 # nginx sizes its read buffer to the body when the body is under 1.25 x
-# client_body_buffer_size (20k) and keeps it in memory; a longer body is
-# read 16k at a time, and every time that buffer fills, nginx's save
+# client_body_buffer_size (10k) and keeps it in memory; a longer body is
+# read 8k at a time, and every time that buffer fills, nginx's save
 # filter writes what it holds to a temp file.  In /graph/ the module's
 # body filter sits in front of the save filter and hands it the JSON
 # (16k output buffers, recycled once written), so the file holds the JSON,
@@ -233,8 +233,9 @@ ratio() {   # ratio A B: A/B with 2 decimals, "-" when B is 0
 # ---------------------------------------------------------------- run
 
 say "graph-attach bench: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(uname -r)"
+say "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the numbers)"
 say "nginx $("$nginx" -v 2>&1 | sed 's|.*/||'), worker pid $worker, wrk -t1 -c$conns -d${duration}s"
-say "sink: $sink_addr; client_body_buffer_size: ${BENCH_BODY_BUFFER:-default (16k)}; extra: ${BENCH_HTTP_EXTRA:-none}; VmHWM reset per measurement: $([ "$can_reset" = 1 ] && echo yes || echo no)"
+say "sink: $sink_addr; client_body_buffer_size: ${BENCH_BODY_BUFFER:-default (8k)}; extra: ${BENCH_HTTP_EXTRA:-none}; VmHWM reset per measurement: $([ "$can_reset" = 1 ] && echo yes || echo no)"
 say ""
 
 # warm up both paths (token fetched from Redis and cached in shm, upstream
@@ -309,12 +310,13 @@ say ""
 # what the sink received: mean request length per location (checks that
 # the whole body reached it; graph is ~4/3 of the file plus JSON)
 sleep 2.5     # sink access log flush=2s
-say "sink received (mean request length, headers included):"
-awk '{ loc = ($1 ~ /^\/plain\//) ? "plain" : "graph"; n[loc]++; s[loc] += $3;
-       if ($2 != 201) bad[loc]++ }
-     END { for (l in n) printf "  %-5s %d requests, mean %.0f bytes, non-201 %d\n",
-                                l, n[l], s[l] / n[l], bad[l] + 0 }' \
-    "$dir/logs/sink.log"
+say "sink received (requests grouped by length, mean length, headers included):"
+awk '{ loc = ($1 ~ /^\/plain\//) ? "plain" : "graph"; k = loc " " int(2 * log($3) / log(2));
+       n[k]++; s[k] += $3; if ($2 != 201) bad[k]++ }
+     END { for (k in n) { split(k, a, " ");
+               printf "  %-5s %7d requests, mean %9.0f bytes, non-201 %d\n",
+                      a[1], n[k], s[k] / n[k], bad[k] + 0 } }' \
+    "$dir/logs/sink.log" | sort -k5,5n -k1,1r
 say ""
 
 # ---------------------------------------------------------------- table
@@ -383,4 +385,5 @@ if [ "$total_err" != 0 ]; then
 fi
 alerts=$(grep -cE '\[(alert|crit|emerg)\]' "$dir/logs/error.log" || true)
 [ "$alerts" = 0 ] || say "WARNING: $alerts alert/crit lines in $dir/logs/error.log"
+say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "logs and wrk output: $dir/"

@@ -364,6 +364,23 @@ ngx_http_graph_attach_disposition(ngx_http_graph_attach_ctx_t *ctx,
     name.data = (u_char *) d.name;
     name.len = d.name_len;
 
+    /*
+     * a text field named "filename" reads as an attempt to name the file
+     * through the back door of a careless parser: refused, not guessed
+     */
+
+    if ((name.len == sizeof("filename") - 1
+         || name.len == sizeof("filename*") - 1)
+        && ngx_strncasecmp(name.data, (u_char *) "filename", 8) == 0
+        && (name.len == 8 || name.data[8] == '*'))
+    {
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidField",
+                                "A form field may not be named \"filename\"; "
+                                "the \"name\" field names the attachment.");
+        return NGX_ERROR;
+    }
+
     for (i = 0; fields[i].name.len; i++) {
         if (fields[i].name.len == name.len
             && ngx_strncmp(fields[i].name.data, name.data, name.len) == 0)

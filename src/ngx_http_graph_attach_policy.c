@@ -56,6 +56,14 @@ ngx_http_graph_attach_mailboxes(ngx_conf_t *cf, ngx_command_t *cmd,
 
     value = cf->args->elts;
 
+    if (cf->args->nelts == 2
+        && value[1].len == 3
+        && ngx_strncmp(value[1].data, "off", 3) == 0)
+    {
+        /* an empty list: any mailbox, as if never set */
+        return NGX_CONF_OK;
+    }
+
     for (i = 1; i < cf->args->nelts; i++) {
 
         mb = ngx_array_push(alcf->mailboxes);
@@ -115,7 +123,8 @@ ngx_http_graph_attach_mailboxes(ngx_conf_t *cf, ngx_command_t *cmd,
 
 /*
  * graph_attach_allow_types and graph_attach_deny_extensions: a list, or
- * "off" for an empty one, replacing what is inherited
+ * "off" for an empty one, which turns the rule off; either replaces what
+ * is inherited
  */
 
 char *
@@ -183,7 +192,7 @@ ngx_http_graph_attach_mailbox_allowed(ngx_http_request_t *r,
     ngx_uint_t                        i;
     ngx_http_graph_attach_mailbox_t  *mb;
 
-    if (alcf->mailboxes == NULL) {
+    if (alcf->mailboxes == NULL || alcf->mailboxes->nelts == 0) {
         return NGX_OK;
     }
 
@@ -249,7 +258,9 @@ ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
         name->len = ngx_sprintf(p, "attachment.%s", def) - p;
     }
 
-    if (alcf->allow_types) {
+    /* "off", an empty list, lifts the rule as "any type" would */
+
+    if (alcf->allow_types && alcf->allow_types->nelts) {
         t = alcf->allow_types->elts;
 
         for (i = 0; i < alcf->allow_types->nelts; i++) {

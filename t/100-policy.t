@@ -194,13 +194,12 @@ try_accepted($t, 'allow_types default (*/*): anything',
              want => { name => 'a.xyz', type => 'application/x-whatever',
                        data => 'w' });
 
-# "off": an empty list, so no type at all is allowed (docs/directives.md:
-# "To lift an inherited restriction, use graph_attach_allow_types */*")
+# "off" turns the rule off: any type passes, as with */*
 for my $type ('application/x-whatever', 'text/plain') {
-    try_refused($t, 415, 'AttachmentTypeNotAllowed',
-                "allow_types off: $type refused",
-                path => path_for('offtypes'),
-                parts => [ file_part('a.txt', $type, 'w') ]);
+    try_accepted($t, "allow_types off: $type accepted",
+                 path => path_for('offtypes'),
+                 parts => [ file_part('a.txt', $type, 'w') ],
+                 want => { name => 'a.txt', type => $type, data => 'w' });
 }
 
 # lists at server level, inherited or replaced at location level
