@@ -863,6 +863,9 @@ ngx_http_graph_attach_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    amcf->sha256 = ngx_http_graph_attach_variable_used(cf,
+                                                       "graph_attach_sha256");
+
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);

@@ -44,6 +44,7 @@ typedef struct {
     ngx_array_t               *redis_servers;
 
     ngx_flag_t                 used;              /* graph_attach on somewhere */
+    ngx_flag_t                 sha256;            /* $graph_attach_sha256 */
 } ngx_http_graph_attach_main_conf_t;
 
 
@@ -208,6 +209,7 @@ ngx_int_t ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
 
 /* ngx_http_graph_attach_variables.c */
 ngx_int_t ngx_http_graph_attach_add_variables(ngx_conf_t *cf);
+ngx_uint_t ngx_http_graph_attach_variable_used(ngx_conf_t *cf, char *name);
 
 /* ngx_http_graph_attach_upstream.c */
 ngx_int_t ngx_http_graph_attach_set_headers(ngx_http_request_t *r,

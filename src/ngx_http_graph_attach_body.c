@@ -52,9 +52,10 @@ ngx_http_graph_attach_body_init(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx, u_char *boundary, size_t boundary_len)
 {
     off_t                              size;
-    ngx_pool_cleanup_t                *cln;
-    ngx_http_graph_attach_body_t      *body;
-    ngx_http_graph_attach_loc_conf_t  *alcf;
+    ngx_pool_cleanup_t                 *cln;
+    ngx_http_graph_attach_body_t       *body;
+    ngx_http_graph_attach_loc_conf_t   *alcf;
+    ngx_http_graph_attach_main_conf_t  *amcf;
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
 
@@ -115,7 +116,19 @@ ngx_http_graph_attach_body_init(ngx_http_request_t *r,
                       body->header_line_size, alcf->part_headers,
                       &ngx_http_graph_attach_form_callbacks, ctx);
 
-    /* the digest of the file bytes, for $graph_attach_sha256 */
+    ctx->body = body;
+    ctx->filtering = 1;
+
+    /*
+     * the digest of the file bytes costs about as much as base64: only
+     * when the configuration uses $graph_attach_sha256
+     */
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_graph_attach_module);
+
+    if (!amcf->sha256) {
+        return NGX_OK;
+    }
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
@@ -133,9 +146,6 @@ ngx_http_graph_attach_body_init(ngx_http_request_t *r,
     if (EVP_DigestInit_ex(body->sha256, EVP_sha256(), NULL) != 1) {
         return NGX_ERROR;
     }
-
-    ctx->body = body;
-    ctx->filtering = 1;
 
     return NGX_OK;
 }

@@ -551,7 +551,7 @@ ngx_http_graph_attach_part_data(void *data, const u_char *p, size_t len)
             body->head_len += n;
         }
 
-        if (EVP_DigestUpdate(body->sha256, p, len) != 1) {
+        if (body->sha256 && EVP_DigestUpdate(body->sha256, p, len) != 1) {
             return -1;
         }
 
@@ -593,7 +593,9 @@ ngx_http_graph_attach_part_end(void *data)
     n = ga_base64_final(&body->b64, tail);
     body->file_done = 1;
 
-    if (EVP_DigestFinal_ex(body->sha256, body->digest, NULL) != 1) {
+    if (body->sha256
+        && EVP_DigestFinal_ex(body->sha256, body->digest, NULL) != 1)
+    {
         return -1;
     }
 

@@ -195,7 +195,11 @@ ngx_http_graph_attach_sha256_variable(ngx_http_request_t *r,
 
     /* the digest exists once the whole file part was read */
 
-    if (ctx == NULL || ctx->body == NULL || !ctx->body->file_done) {
+    if (ctx == NULL
+        || ctx->body == NULL
+        || ctx->body->sha256 == NULL
+        || !ctx->body->file_done)
+    {
         v->not_found = 1;
         return NGX_OK;
     }
@@ -243,6 +247,36 @@ ngx_http_graph_attach_result_variable(ngx_http_request_t *r,
     v->not_found = 1;
 
     return NGX_OK;
+}
+
+
+/*
+ * Whether the configuration refers to a variable: every reference made
+ * while parsing it (log_format, add_header, map, if...) indexed it.
+ */
+
+ngx_uint_t
+ngx_http_graph_attach_variable_used(ngx_conf_t *cf, char *name)
+{
+    size_t                      len;
+    ngx_uint_t                  i;
+    ngx_http_variable_t        *v;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    len = ngx_strlen(name);
+    v = cmcf->variables.elts;
+
+    for (i = 0; i < cmcf->variables.nelts; i++) {
+        if (v[i].name.len == len
+            && ngx_strncmp(v[i].name.data, name, len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
