@@ -204,14 +204,20 @@ ngx_http_graph_attach_handler(ngx_http_request_t *r)
     ngx_http_graph_attach_loc_conf_t  *alcf;
     u_char                             boundary[GA_MP_MAX_BOUNDARY];
 
-    if (r != r->main) {
-        return NGX_DECLINED;
-    }
-
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
 
     if (!alcf->enable) {
         return NGX_DECLINED;
+    }
+
+    if (r != r->main) {
+        /*
+         * a subrequest (mirror, SSI) has no upload of its own: declining
+         * would proxy it to Graph unchecked
+         */
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "graph_attach: subrequests are not supported");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
@@ -232,10 +238,16 @@ ngx_http_graph_attach_handler(ngx_http_request_t *r)
 
     ngx_http_set_ctx(r, ctx, ngx_http_graph_attach_module);
 
-    if (r->request_body) {
+    if (r->request_body || r->discard_body
+#if (NGX_HTTP_V2)
+        || (r->stream && r->stream->skip_data)
+#endif
+       )
+    {
         /*
-         * an internal redirect after the body was read: the body is no
-         * longer the client's upload, so there is nothing to convert
+         * an internal redirect after the body was read or discarded (an
+         * error_page into this location): the body is not the client's
+         * upload any more, and must not reach Graph as if checked
          */
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "graph_attach: request body was read before "
@@ -614,6 +626,15 @@ ngx_http_graph_attach_body_handler(ngx_http_request_t *r)
     ctx->body_done = 1;
     ctx->filtering = 0;
 
+    if (!ctx->body->ended && ctx->error.status == 0) {
+        /* the filter never saw the end: the body was not read here */
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "graph_attach: request body bypassed the filter");
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                        "InternalError",
+                                        "The request body was not read.");
+    }
+
     if (ctx->token_done || ctx->error.status) {
         ngx_http_graph_attach_continue(r, ctx);
     }
@@ -874,6 +895,13 @@ ngx_http_graph_attach_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_graph_attach_handler;
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_graph_attach_scrub_handler;
 
     return NGX_OK;
 }

@@ -141,6 +141,7 @@ typedef struct {
     ngx_pool_t                            *pool;
     ngx_log_t                             *log;
 
+    unsigned                               ended:1;       /* last_buf */
     unsigned                               file_seen:1;
     unsigned                               file_done:1;
     unsigned                               done:1;        /* closing delim */
@@ -214,6 +215,7 @@ ngx_uint_t ngx_http_graph_attach_variable_used(ngx_conf_t *cf, char *name);
 /* ngx_http_graph_attach_upstream.c */
 ngx_int_t ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx);
+ngx_int_t ngx_http_graph_attach_scrub_handler(ngx_http_request_t *r);
 
 /* ngx_http_graph_attach_error.c */
 void ngx_http_graph_attach_set_error(ngx_http_graph_attach_ctx_t *ctx,

@@ -42,8 +42,6 @@ static ngx_int_t ngx_http_graph_attach_pass(ngx_http_graph_attach_body_t *b,
 static ngx_http_request_body_filter_pt   ngx_http_next_request_body_filter;
 
 
-
-
 #define ngx_http_graph_attach_tag  (ngx_buf_tag_t) &ngx_http_graph_attach_module
 
 
@@ -280,6 +278,7 @@ ngx_http_graph_attach_body_end(ngx_http_graph_attach_ctx_t *ctx)
     ngx_http_graph_attach_body_t  *body;
 
     body = ctx->body;
+    body->ended = 1;
 
     if (ctx->error.status) {
         return;

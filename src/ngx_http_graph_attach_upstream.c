@@ -16,6 +16,8 @@
 #include "ngx_http_graph_attach.h"
 
 
+static ngx_int_t ngx_http_graph_attach_rebuild_headers(ngx_http_request_t *r,
+    ngx_str_t *drop);
 static ngx_int_t ngx_http_graph_attach_request_id(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx);
 
@@ -25,99 +27,54 @@ static ngx_str_t  ngx_http_graph_attach_json_type =
 
 
 /*
+ * Never forwarded: the client's credentials (Graph gets the service token
+ * instead), what describes the multipart body, and hop-by-hop headers.
+ * proxy_set_header NAME ""; drops any other.
+ */
+
+static ngx_str_t  ngx_http_graph_attach_drop[] = {
+    ngx_string("authorization"),
+    ngx_string("proxy-authorization"),
+    ngx_string("cookie"),
+    ngx_string("content-type"),
+    ngx_string("content-length"),
+    ngx_string("transfer-encoding"),
+    ngx_string("content-encoding"),
+    ngx_string("expect"),
+    ngx_string("client-request-id"),
+    ngx_string("connection"),
+    ngx_string("keep-alive"),
+    ngx_string("proxy-connection"),
+    ngx_string("te"),
+    ngx_string("trailer"),
+    ngx_string("upgrade"),
+    ngx_null_string
+};
+
+
+/* the injected Authorization entry is known by the address of its key */
+
+static u_char  ngx_http_graph_attach_auth_key[] = "authorization";
+
+
+/*
  * The request proxy_pass sends: the client's headers less those Graph must
- * not see, and the JSON body's own.  The list is rebuilt because nginx
- * lists cannot drop elements.
+ * not see, and the JSON body's own.
  */
 
 ngx_int_t
 ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx)
 {
-    u_char            *p;
-    ngx_uint_t         i, j;
-    ngx_list_t         headers;
-    ngx_table_elt_t   *h, *header;
-    ngx_list_part_t   *part;
+    u_char           *p;
+    ngx_table_elt_t  *h;
 
-    /*
-     * Never forwarded: the client's credentials (Graph gets the service
-     * token instead), what describes the multipart body, and hop-by-hop
-     * headers.  proxy_set_header NAME ""; drops any other.
-     */
-
-    static ngx_str_t   drop[] = {
-        ngx_string("authorization"),
-        ngx_string("proxy-authorization"),
-        ngx_string("cookie"),
-        ngx_string("content-type"),
-        ngx_string("content-length"),
-        ngx_string("transfer-encoding"),
-        ngx_string("content-encoding"),
-        ngx_string("expect"),
-        ngx_string("client-request-id"),
-        ngx_string("connection"),
-        ngx_string("keep-alive"),
-        ngx_string("proxy-connection"),
-        ngx_string("te"),
-        ngx_string("trailer"),
-        ngx_string("upgrade"),
-        ngx_null_string
-    };
-
-    if (ngx_list_init(&headers, r->pool, 20, sizeof(ngx_table_elt_t))
+    if (ngx_http_graph_attach_rebuild_headers(r, ngx_http_graph_attach_drop)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    part = &r->headers_in.headers.part;
-    header = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            header = part->elts;
-            i = 0;
-        }
-
-        if (header[i].hash == 0) {
-            continue;
-        }
-
-        for (j = 0; drop[j].len; j++) {
-            if (drop[j].len == header[i].key.len
-                && ngx_strncmp(drop[j].data, header[i].lowcase_key,
-                               drop[j].len)
-                   == 0)
-            {
-                break;
-            }
-        }
-
-        if (drop[j].len) {
-            continue;
-        }
-
-        h = ngx_list_push(&headers);
-        if (h == NULL) {
-            return NGX_ERROR;
-        }
-
-        *h = header[i];
-    }
-
-    r->headers_in.headers = headers;
-
-    if (headers.last == &headers.part) {
-        /* the copy's own first part, not the local one */
-        r->headers_in.headers.last = &r->headers_in.headers.part;
-    }
     r->headers_in.authorization = NULL;
     r->headers_in.content_length = NULL;
     r->headers_in.transfer_encoding = NULL;
@@ -180,7 +137,7 @@ ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
     ngx_memcpy(p, ctx->token.data, ctx->token.len);
 
     ngx_str_set(&h->key, "Authorization");
-    h->lowcase_key = (u_char *) "authorization";
+    h->lowcase_key = ngx_http_graph_attach_auth_key;
     h->hash = 0;
 #if (nginx_version >= 1023000)
     h->next = NULL;
@@ -222,6 +179,131 @@ ngx_http_graph_attach_request_id(ngx_http_request_t *r,
     p = ngx_hex_dump(p, rnd + 8, 2);
     *p++ = '-';
     (void) ngx_hex_dump(p, rnd + 10, 6);
+
+    return NGX_OK;
+}
+
+
+/*
+ * A REWRITE phase handler.  The injected Authorization must reach Graph
+ * and nothing else, but r->headers_in outlives the graph_attach location:
+ * an internal redirect (error_page, a named location) keeps it, and a
+ * subrequest (mirror) copies it.  Both pass through this phase before any
+ * content handler can send it on, so it is removed here.
+ */
+
+ngx_int_t
+ngx_http_graph_attach_scrub_handler(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NGX_DECLINED;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].lowcase_key == ngx_http_graph_attach_auth_key) {
+            break;
+        }
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "graph attach: service token removed from the request");
+
+    if (ngx_http_graph_attach_rebuild_headers(r, NULL) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * Rebuilds the request header list without the headers named in drop (a
+ * null-terminated array, or NULL) and without the injected Authorization:
+ * nginx lists cannot drop elements.  A new list, so that a subrequest
+ * never changes the parts it shares with its parent.
+ */
+
+static ngx_int_t
+ngx_http_graph_attach_rebuild_headers(ngx_http_request_t *r, ngx_str_t *drop)
+{
+    ngx_uint_t        i, j;
+    ngx_list_t        headers;
+    ngx_table_elt_t  *h, *header;
+    ngx_list_part_t  *part;
+
+    if (ngx_list_init(&headers, r->pool, 20, sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    part = &r->headers_in.headers.part;
+    header = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            header = part->elts;
+            i = 0;
+        }
+
+        if (header[i].lowcase_key == ngx_http_graph_attach_auth_key) {
+            continue;
+        }
+
+        if (header[i].hash == 0) {
+            continue;
+        }
+
+        if (drop) {
+            for (j = 0; drop[j].len; j++) {
+                if (drop[j].len == header[i].key.len
+                    && ngx_strncmp(drop[j].data, header[i].lowcase_key,
+                                   drop[j].len)
+                       == 0)
+                {
+                    break;
+                }
+            }
+
+            if (drop[j].len) {
+                continue;
+            }
+        }
+
+        h = ngx_list_push(&headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        *h = header[i];
+    }
+
+    r->headers_in.headers = headers;
+
+    if (headers.last == &headers.part) {
+        /* the copy's own first part, not the local one */
+        r->headers_in.headers.last = &r->headers_in.headers.part;
+    }
 
     return NGX_OK;
 }
