@@ -171,6 +171,8 @@ ngx_http_graph_attach_token_get(ngx_http_request_t *r, ngx_str_t *key,
     ngx_http_graph_attach_main_conf_t     *amcf;
     ngx_http_graph_attach_token_lookup_t  *lk;
 
+    static time_t                          length_logged;
+
     amcf = ngx_http_get_module_main_conf(r, ngx_http_graph_attach_module);
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
 
@@ -188,9 +190,17 @@ ngx_http_graph_attach_token_get(ngx_http_request_t *r, ngx_str_t *key,
     }
 
     if (key->len == 0 || key->len > NGX_HTTP_GRAPH_ATTACH_TOKEN_MAX_KEY) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "graph_attach token key length %uz is invalid",
-                      key->len);
+
+        /* once a second at most: the key may come from the client */
+
+        if (length_logged != ngx_time()) {
+            length_logged = ngx_time();
+
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "graph_attach token key length %uz is invalid",
+                          key->len);
+        }
+
         w->rc = NGX_ERROR;
         return NGX_ERROR;
     }
@@ -787,6 +797,20 @@ ngx_http_graph_attach_token_store(ngx_http_graph_attach_token_lookup_t *lk,
         q = ngx_queue_last(&ctx->sh->lru);
         tn = ngx_queue_data(q, ngx_http_graph_attach_token_node_t, queue);
 
+        if (token->len == 0
+            && tn->token_len
+            && (tn->until > now || tn->stale_until > now))
+        {
+            /*
+             * a negative entry only spares Redis a GET; it must not push
+             * out a token that would carry a tenant through an outage,
+             * or a client choosing keys could flush the cache
+             */
+
+            ngx_shmtx_unlock(&ctx->shpool->mutex);
+            return;
+        }
+
         ngx_http_graph_attach_token_delete(ctx, tn);
     }
 
@@ -1154,6 +1178,8 @@ ngx_http_graph_attach_token_parse(ngx_http_graph_attach_token_lookup_t *lk,
     time_t      now, expires_on, skew;
     ngx_int_t   rc;
 
+    static time_t  missing_logged;
+
     if (lk->failed) {
         return NGX_ERROR;
     }
@@ -1163,9 +1189,17 @@ ngx_http_graph_attach_token_parse(ngx_http_graph_attach_token_lookup_t *lk,
     }
 
     if (lk->missing || (lk->has_pttl && lk->pttl_ms == -2)) {
-        ngx_log_error(NGX_LOG_WARN, lk->log, 0,
-                      "graph_attach token key \"%V\" does not exist",
-                      &lk->key);
+
+        /* once a second at most: a client may be choosing the keys */
+
+        if (missing_logged != ngx_time()) {
+            missing_logged = ngx_time();
+
+            ngx_log_error(NGX_LOG_WARN, lk->log, 0,
+                          "graph_attach token key \"%V\" does not exist",
+                          &lk->key);
+        }
+
         return NGX_DECLINED;
     }
 
