@@ -891,8 +891,24 @@ ngx_http_graph_attach_redis_retry_after(
 
     rw = server->worker;
 
-    if (rw == NULL || !rw->reconnect_timer.timer_set) {
+    if (rw == NULL) {
         return 1;
+    }
+
+    if (!rw->reconnect_timer.timer_set) {
+
+        /*
+         * waiters failed by a lost connection hear of it before the
+         * reconnect is scheduled: the backoff tells when it will be
+         */
+
+        if (rw->ac && !rw->dropping) {
+            return 1;
+        }
+
+        sec = (time_t) (rw->backoff + 999) / 1000;
+
+        return ngx_max(1, ngx_min(sec, 5));
     }
 
     left = (ngx_msec_int_t) (rw->reconnect_timer.timer.key - ngx_current_msec);
