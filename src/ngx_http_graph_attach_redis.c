@@ -1207,11 +1207,19 @@ ngx_http_graph_attach_redis_send(ngx_http_graph_attach_redis_worker_t *rw,
         rw->user_cmds++;
     }
 
-    if (!rw->cmd_timer.timer_set) {
+    /*
+     * the timer is due at the earliest deadline; a new command can only
+     * bring it forward, so no walk of the queue is needed here (a stall
+     * queues a command or two per request)
+     */
+
+    rw->cmd_timer.cancelable = (rw->user_cmds == 0);
+
+    if (!rw->cmd_timer.timer_set
+        || (ngx_msec_int_t) (rw->cmd_timer.timer.key - cmd->deadline) > 0)
+    {
         ngx_add_timer(&rw->cmd_timer, timeout);
     }
-
-    ngx_http_graph_attach_redis_set_timer(rw);
 
     return NGX_OK;
 }
@@ -1338,6 +1346,7 @@ ngx_http_graph_attach_redis_drop(ngx_http_graph_attach_redis_worker_t *rw)
     }
 
     rw->state = NGX_HTTP_GRAPH_ATTACH_REDIS_IDLE;
+    rw->dropping = 1;
 
     redisAsyncFree(ac);
 }
@@ -1754,7 +1763,9 @@ ngx_http_graph_attach_redis_reply(redisAsyncContext *ac, void *reply,
         rw->user_cmds--;
     }
 
-    if (rw->ac == ac) {
+    /* while the context is torn down every command fails: no timer */
+
+    if (rw->ac == ac && !rw->dropping) {
         ngx_http_graph_attach_redis_set_timer(rw);
     }
 
