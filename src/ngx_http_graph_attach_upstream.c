@@ -16,6 +16,7 @@
 #include "ngx_http_graph_attach.h"
 
 
+static ngx_str_t *ngx_http_graph_attach_hop_by_hop(ngx_http_request_t *r);
 static ngx_int_t ngx_http_graph_attach_rebuild_headers(ngx_http_request_t *r,
     ngx_str_t *drop);
 static ngx_int_t ngx_http_graph_attach_request_id(ngx_http_request_t *r,
@@ -67,11 +68,15 @@ ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx)
 {
     u_char           *p;
+    ngx_str_t        *drop;
     ngx_table_elt_t  *h;
 
-    if (ngx_http_graph_attach_rebuild_headers(r, ngx_http_graph_attach_drop)
-        != NGX_OK)
-    {
+    drop = ngx_http_graph_attach_hop_by_hop(r);
+    if (drop == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_graph_attach_rebuild_headers(r, drop) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -144,6 +149,103 @@ ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
 #endif
 
     return NGX_OK;
+}
+
+
+/*
+ * The fixed drop list, plus the headers the client's Connection header
+ * names: they are hop-by-hop too (RFC 9110, 7.6.1).
+ */
+
+static ngx_str_t *
+ngx_http_graph_attach_hop_by_hop(ngx_http_request_t *r)
+{
+    u_char           *p, *last, *start;
+    ngx_str_t        *s, *d;
+    ngx_uint_t        i;
+    ngx_array_t       names;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    if (ngx_array_init(&names, r->pool, 24, sizeof(ngx_str_t)) != NGX_OK) {
+        return NULL;
+    }
+
+    for (d = ngx_http_graph_attach_drop; d->len; d++) {
+        s = ngx_array_push(&names);
+        if (s == NULL) {
+            return NULL;
+        }
+
+        *s = *d;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len != sizeof("connection") - 1
+            || ngx_strncmp(h[i].lowcase_key, "connection",
+                           sizeof("connection") - 1)
+               != 0)
+        {
+            continue;
+        }
+
+        /* "close, X-Foo , Upgrade": comma-separated tokens */
+
+        p = h[i].value.data;
+        last = p + h[i].value.len;
+
+        while (p < last) {
+            while (p < last && (*p == ',' || *p == ' ' || *p == '\t')) {
+                p++;
+            }
+
+            start = p;
+
+            while (p < last && *p != ',' && *p != ' ' && *p != '\t') {
+                p++;
+            }
+
+            if (p == start) {
+                continue;
+            }
+
+            s = ngx_array_push(&names);
+            if (s == NULL) {
+                return NULL;
+            }
+
+            s->len = p - start;
+            s->data = ngx_pnalloc(r->pool, s->len);
+            if (s->data == NULL) {
+                return NULL;
+            }
+
+            ngx_strlow(s->data, start, s->len);
+        }
+    }
+
+    s = ngx_array_push(&names);
+    if (s == NULL) {
+        return NULL;
+    }
+
+    ngx_str_null(s);
+
+    return names.elts;
 }
 
 

@@ -130,16 +130,11 @@ my @client_headers = (
     }
     unlike($h{connection} // '', qr/upgrade|x-hop|te\b|keep-alive/i,
            "the client's Connection header is not forwarded");
-    TODO: {
-        # RFC 9110 section 7.6.1: a proxy removes the headers the client's
-        # Connection names.  docs/security.md says the module does not
-        # (only its fixed list), so this is a known limitation for now.
-        local $TODO = 'headers named in Connection are not removed '
-                    . '(documented limitation)';
-        ok(!exists $h{'x-hop-custom'},
-           'a header named in Connection (hop-by-hop) is not forwarded')
-            or diag("x-hop-custom: $h{'x-hop-custom'}");
-    }
+    # RFC 9110 section 7.6.1: the headers the client's Connection names
+    # are hop-by-hop too
+    ok(!exists $h{'x-hop-custom'},
+       'a header named in Connection (hop-by-hop) is not forwarded')
+        or diag("x-hop-custom: $h{'x-hop-custom'}");
     is($h{'x-ordinary'}, 'passes-through', 'an ordinary header passes');
     my $all_up = join "\n", map { "$_->[0]: $_->[1]" } @{ $rec->{header_list} };
     unlike($all_up, qr/client-own-credential|cHJveHktY3JlZGVudGlhbA|client-cookie-value/,
