@@ -210,36 +210,11 @@ sub _call {
     alarm 5;
     my $r = eval {
         print {$s} $cmd or die "redis: write: $!\n";
-        _read($s);
+        GraphAttach::Test::_resp_read($s);
     };
     alarm 0;
     die $@ if $@;
     return $r;
-}
-
-sub _read {
-    my ($s) = @_;
-    my $line = <$s>;
-    die "redis: closed\n" unless defined $line;
-    $line =~ s/\r\n\z//;
-    my ($type, $rest) = (substr($line, 0, 1), substr($line, 1));
-    return $rest if $type eq '+';
-    return $rest + 0 if $type eq ':';
-    die "REDIS ERROR $rest\n" if $type eq '-';
-    if ($type eq '$') {
-        return undef if $rest < 0;
-        my $buf = '';
-        while (length($buf) < $rest + 2) {
-            my $n = read($s, $buf, $rest + 2 - length($buf), length($buf));
-            die "redis: closed\n" unless $n;
-        }
-        return substr($buf, 0, $rest);
-    }
-    if ($type eq '*') {
-        return undef if $rest < 0;
-        return [ map { _read($s) } 1 .. $rest ];
-    }
-    die "redis: bad reply: $line\n";
 }
 
 # GET calls since start or the last reset (INFO commandstats).
