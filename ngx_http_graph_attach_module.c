@@ -540,15 +540,9 @@ ngx_http_graph_attach_start_token(ngx_http_request_t *r,
 
     ctx->waiter = w;
 
-    if (ctx->token_key.len == 0) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "graph_attach: token key is empty");
-        rc = NGX_DECLINED;
-        w->retry_after = 1;
+    /* an empty or overlong key is refused there, with a rate-limited log */
 
-    } else {
-        rc = ngx_http_graph_attach_token_get(r, &ctx->token_key, w);
-    }
+    rc = ngx_http_graph_attach_token_get(r, &ctx->token_key, w);
 
     switch (rc) {
 

@@ -25,8 +25,6 @@
  */
 #define NGX_HTTP_GRAPH_ATTACH_FORM_ALLOWANCE    (64 * 1024)
 
-#define NGX_HTTP_GRAPH_ATTACH_HEADER_LINE_MAX   8192
-#define NGX_HTTP_GRAPH_ATTACH_PART_HEADERS_MAX  16
 #define NGX_HTTP_GRAPH_ATTACH_FIELD_MAX         4096
 #define NGX_HTTP_GRAPH_ATTACH_CONTENT_TYPE_MAX  255
 
@@ -144,7 +142,6 @@ typedef struct {
     unsigned                               ended:1;       /* last_buf */
     unsigned                               file_seen:1;
     unsigned                               file_done:1;
-    unsigned                               done:1;        /* closing delim */
 } ngx_http_graph_attach_body_t;
 
 

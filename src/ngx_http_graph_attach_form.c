@@ -25,7 +25,6 @@ static int ngx_http_graph_attach_part_headers_done(void *data);
 static int ngx_http_graph_attach_part_data(void *data, const u_char *p,
     size_t len);
 static int ngx_http_graph_attach_part_end(void *data);
-static int ngx_http_graph_attach_multipart_done(void *data);
 
 static ngx_int_t ngx_http_graph_attach_file_begin(
     ngx_http_graph_attach_ctx_t *ctx);
@@ -42,7 +41,7 @@ const ga_multipart_callbacks_t  ngx_http_graph_attach_form_callbacks = {
     ngx_http_graph_attach_part_headers_done,
     ngx_http_graph_attach_part_data,
     ngx_http_graph_attach_part_end,
-    ngx_http_graph_attach_multipart_done
+    NULL                    /* ga_multipart_finish() checks the end */
 };
 
 
@@ -600,17 +599,6 @@ ngx_http_graph_attach_part_end(void *data)
     }
 
     return ngx_http_graph_attach_emit(body, tail, n) == NGX_OK ? 0 : -1;
-}
-
-
-static int
-ngx_http_graph_attach_multipart_done(void *data)
-{
-    ngx_http_graph_attach_ctx_t *ctx = data;
-
-    ctx->body->done = 1;
-
-    return 0;
 }
 
 
