@@ -439,7 +439,28 @@ ngx_http_graph_attach_parse_path(ngx_http_request_t *r,
     ga_path_info_t             info;
     ngx_http_core_loc_conf_t  *clcf;
 
-    /* the raw path: segments are judged as the client encoded them */
+    /*
+     * The path is parsed from the request line, so that segments are
+     * judged as the client encoded them (a "%2F" stays inside its
+     * segment).  A rewrite or an internal redirect changes r->uri but not
+     * the request line: honouring neither would silently send the
+     * client's own mailbox where the operator's rewrite pinned another,
+     * so such a request is refused as the configuration error it is.
+     */
+
+    if (r->internal) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "graph_attach: the request URI was changed by a "
+                      "rewrite or an internal redirect before the "
+                      "graph_attach location; the Graph path is taken "
+                      "from the request line only");
+
+        return ngx_http_graph_attach_reject(r, ctx,
+                                       NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                       "InternalError",
+                                       "The gateway is misconfigured.");
+    }
+
 
     raw = r->unparsed_uri.data;
     raw_len = r->unparsed_uri.len;

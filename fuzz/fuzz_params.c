@@ -6,7 +6,8 @@
 
 /*
  * libFuzzer target for ga_content_type_boundary, ga_disposition_parse,
- * ga_filename_decode and ga_filename_decode_ext; byte 0 picks the one.
+ * ga_filename_decode, ga_filename_decode_ext, ga_content_id_valid and
+ * ga_encoded_word_find; byte 0 picks the one.
  * Inputs and outputs are exact-size heap buffers so ASan sees overruns;
  * every success must give what the API promises.
  */
@@ -15,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ga_content_id.h"
+#include "ga_encoded_word.h"
 #include "ga_header_params.h"
 #include "ga_filename.h"
 #include "ga_utf8.h"
@@ -32,7 +35,7 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
         return 0;
     }
 
-    which = d[0] % 5;
+    which = d[0] % 7;
     len = n - 1;
 
     in = malloc(len ? len : 1);
@@ -94,6 +97,52 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 
         if (ga_filename_decode(in, len, which == 3, out, &blen) == 0) {
             if (blen > len || !ga_utf8_valid(out, blen)) {
+                abort();
+            }
+        }
+
+        break;
+
+    case 5:
+        out = NULL;
+
+        /* an accepted id has no byte a MIME header could be broken by */
+
+        if (ga_content_id_valid(in, len)) {
+            if (len == 0 || len > GA_CONTENT_ID_MAX + 2) {
+                abort();
+            }
+
+            for (i = 0; i < len; i++) {
+                if (in[i] <= 0x20 || in[i] >= 0x7f || in[i] == '"'
+                    || in[i] == '\\' || in[i] == ',' || in[i] == ';')
+                {
+                    abort();
+                }
+            }
+        }
+
+        break;
+
+    case 6:
+        out = NULL;
+
+        /* a word found holds "=?" and, after it, "?=" */
+
+        if (ga_encoded_word_find(in, len)) {
+            for (i = 0; i + 1 < len; i++) {
+                if (in[i] == '=' && in[i + 1] == '?') {
+                    break;
+                }
+            }
+
+            for (i += 2; i + 1 < len; i++) {
+                if (in[i] == '?' && in[i + 1] == '=') {
+                    break;
+                }
+            }
+
+            if (i + 1 >= len) {
                 abort();
             }
         }

@@ -25,39 +25,46 @@ static int ga_name_caseeq(const u_char *a, const u_char *b, size_t len);
  * the program next to them), psm1 (a PowerShell module; the list has psd1
  * but not psm1), img, appx, appxbundle, msix and msixbundle (disk images
  * and app packages that run code, used like iso and vhd to get past
- * Mark-of-the-Web).
+ * Mark-of-the-Web).  Added for what current phishing uses instead
+ * (Microsoft Defender and CISA advisories, 2023-2026): web pages and
+ * scripted images that open in a browser with the mailbox's trust (html,
+ * htm, xhtml, xht, shtml, mht, mhtml, svg, svgz), OneNote notebooks that
+ * carry embedded files (one, onepkg), remote desktop files that connect
+ * the reader's drives to a hostile host (rdp), App Installer files (
+ * appinstaller), Excel add-ins and data queries that run or fetch code
+ * (xlam, iqy, slk).
  */
 
 const char  *ga_name_default_deny[] = {
     "ade", "adp", "app", "appcontent-ms", "application", "appref-ms",
-    "appx", "appxbundle", "asp", "aspx", "asx",
+    "appinstaller", "appx", "appxbundle", "asp", "aspx", "asx",
     "bas", "bat", "bgi",
     "cab", "cdxml", "cer", "chm", "cmd", "cnt", "com", "cpl", "crt", "csh",
     "der", "diagcab", "dll",
     "exe",
     "fxp",
     "gadget", "grp",
-    "hlp", "hpj", "hta", "htc",
-    "img", "inf", "ins", "iso", "isp", "its",
+    "hlp", "hpj", "hta", "htc", "htm", "html",
+    "img", "inf", "ins", "iqy", "iso", "isp", "its",
     "jar", "jnlp", "js", "jse",
     "ksh",
     "library-ms", "lnk",
     "mad", "maf", "mag", "mam", "maq", "mar", "mas", "mat", "mau", "mav",
     "maw", "mcf", "mda", "mdb", "mde", "mdt", "mdw", "mdz", "msc", "msh",
     "msh1", "msh1xml", "msh2", "msh2xml", "mshxml", "msi", "msix",
-    "msixbundle", "msp", "mst", "msu",
-    "ocx", "ops", "osd",
+    "msixbundle", "msp", "mst", "msu", "mht", "mhtml",
+    "ocx", "one", "onepkg", "ops", "osd",
     "pcd", "pif", "pl", "plg", "prf", "prg", "printerexport", "ps1",
     "ps1xml", "ps2", "ps2xml", "psc1", "psc2", "psd1", "psdm1", "psm1",
     "pssc", "pst", "py", "pyc", "pyo", "pyw", "pyz", "pyzw",
-    "reg",
+    "rdp", "reg",
     "scf", "scr", "sct", "search-ms", "searchconnector-ms",
-    "settingcontent-ms", "shb", "shs",
+    "settingcontent-ms", "shb", "shs", "shtml", "slk", "svg", "svgz",
     "theme", "tmp",
     "udl", "url",
     "vb", "vbe", "vbp", "vbs", "vhd", "vhdx", "vsmacros", "vsw",
     "webpnp", "website", "ws", "wsb", "wsc", "wsf", "wsh",
-    "xbap", "xll", "xnk",
+    "xbap", "xht", "xhtml", "xlam", "xll", "xnk",
     NULL
 };
 

@@ -14,6 +14,8 @@
 #include <ngx_http.h>
 
 #include "ngx_http_graph_attach.h"
+#include "ga_content_id.h"
+#include "ga_encoded_word.h"
 #include "ga_header_params.h"
 #include "ga_utf8.h"
 
@@ -626,6 +628,20 @@ ngx_http_graph_attach_suffix(ngx_http_graph_attach_ctx_t *ctx)
         return NGX_ERROR;
     }
 
+    /*
+     * refused, not decoded: mail clients decode RFC 2047 words in a name,
+     * so the name they show is not the one the rules would judge
+     */
+
+    if (ga_encoded_word_find(name->data, name->len)) {
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidFileName",
+                                "The attachment name holds an RFC 2047 "
+                                "encoded word (=?charset?B|Q?...?=); send "
+                                "the name as UTF-8.");
+        return NGX_ERROR;
+    }
+
     *type = body->content_type;
 
     if (body->field_content_type.data) {
@@ -673,12 +689,16 @@ ngx_http_graph_attach_suffix(ngx_http_graph_attach_ctx_t *ctx)
     }
 
     if (body->field_content_id.data
-        && !ga_utf8_valid(body->field_content_id.data,
-                          body->field_content_id.len))
+        && !ga_content_id_valid(body->field_content_id.data,
+                                body->field_content_id.len))
     {
+        /* Graph writes it into a MIME header: no CR, LF, space or NUL */
+
         ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
                                 "InvalidField",
-                                "The contentId field is not valid UTF-8.");
+                                "The contentId field must be 1 to 250 "
+                                "printable ASCII characters (RFC 2392), "
+                                "without spaces.");
         return NGX_ERROR;
     }
 

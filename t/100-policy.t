@@ -145,7 +145,7 @@ for my $c (
     [ 'application/pdf', 'a.pdf', 'application/pdf', $pdf ],
     [ 'type case-insensitive', 'a.pdf', 'Application/PDF', $pdf ],
     [ 'image/* matches image/png', 'a.png', 'image/png', $png ],
-    [ 'image/* matches image/svg+xml', 'a.svg', 'image/svg+xml', '<svg/>' ],
+    [ 'image/* matches image/gif', 'a.gif', 'image/gif', "GIF89a\1\0\1\0" ],
     [ 'parameters ignored', 'a.txt', 'text/plain; charset=utf-8', 'txt' ],
     [ 'parameters ignored, spaces', 'a.txt', 'text/plain ;format=flowed',
       'txt' ],
