@@ -132,6 +132,13 @@ static ngx_command_t  ngx_http_graph_attach_commands[] = {
       offsetof(ngx_http_graph_attach_loc_conf_t, deny_extensions),
       NULL },
 
+    { ngx_string("graph_attach_allow_extensions"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_graph_attach_list,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_graph_attach_loc_conf_t, allow_extensions),
+      NULL },
+
     { ngx_string("graph_attach_sniff"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -782,6 +789,7 @@ ngx_http_graph_attach_create_loc_conf(ngx_conf_t *cf)
     alcf->mailboxes = NGX_CONF_UNSET_PTR;
     alcf->allow_types = NGX_CONF_UNSET_PTR;
     alcf->deny_extensions = NGX_CONF_UNSET_PTR;
+    alcf->allow_extensions = NGX_CONF_UNSET_PTR;
     alcf->sniff = NGX_CONF_UNSET;
     alcf->part_header_size = NGX_CONF_UNSET_SIZE;
     alcf->part_headers = NGX_CONF_UNSET_UINT;
@@ -810,6 +818,8 @@ ngx_http_graph_attach_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_ptr_value(conf->mailboxes, prev->mailboxes, NULL);
     ngx_conf_merge_ptr_value(conf->allow_types, prev->allow_types, NULL);
     ngx_conf_merge_ptr_value(conf->deny_extensions, prev->deny_extensions,
+                             NULL);
+    ngx_conf_merge_ptr_value(conf->allow_extensions, prev->allow_extensions,
                              NULL);
 
     ngx_conf_merge_value(conf->sniff, prev->sniff, 1);

@@ -58,6 +58,7 @@ typedef struct {
     ngx_array_t               *mailboxes;
     ngx_array_t               *allow_types;
     ngx_array_t               *deny_extensions;
+    ngx_array_t               *allow_extensions;
     ngx_flag_t                 sniff;
 
     /* form limits */

@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_graph_attach.h"
+#include "ga_ext.h"
 #include "ga_name.h"
 #include "ga_sniff.h"
 #include "ga_type.h"
@@ -27,7 +28,7 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_graph_attach_denied_extension(
-    ngx_http_graph_attach_loc_conf_t *alcf, ngx_str_t *name);
+    ngx_http_graph_attach_loc_conf_t *alcf, ga_ext_t *ext, int n);
 
 
 char *
@@ -122,7 +123,8 @@ ngx_http_graph_attach_mailboxes(ngx_conf_t *cf, ngx_command_t *cmd,
 
 
 /*
- * graph_attach_allow_types and graph_attach_deny_extensions: a list, or
+ * graph_attach_allow_types, graph_attach_allow_extensions and
+ * graph_attach_deny_extensions: a list, or
  * "off" for an empty one, which turns the rule off; either replaces what
  * is inherited
  */
@@ -232,12 +234,11 @@ ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
     ngx_http_graph_attach_loc_conf_t *alcf, ngx_str_t *name,
     ngx_str_t *type)
 {
-    int                            kind;
-    size_t                         ext_len;
+    int                            kind, n, k, any;
     u_char                        *p;
+    ga_ext_t                       ext[2];
     ngx_str_t                     *t;
     ngx_uint_t                     i;
-    const u_char                  *ext;
     const char                    *def;
     ngx_http_graph_attach_body_t  *body;
 
@@ -258,13 +259,28 @@ ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
         name->len = ngx_sprintf(p, "attachment.%s", def) - p;
     }
 
+    /* the one place extensions are computed: folded, streams known */
+
+    n = ga_ext_get(name->data, name->len, ext);
+
+    if (ngx_http_graph_attach_denied_extension(alcf, ext, n) != NGX_OK) {
+        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                "ExtensionNotAllowed",
+                                "Files with this extension may not be "
+                                "attached.");
+        return NGX_DECLINED;
+    }
+
     /* "off", an empty list, lifts the rule as "any type" would */
 
     if (alcf->allow_types && alcf->allow_types->nelts) {
         t = alcf->allow_types->elts;
+        any = 0;
 
         for (i = 0; i < alcf->allow_types->nelts; i++) {
             if (ga_type_match(type->data, type->len, t[i].data, t[i].len)) {
+                any = (t[i].len == 3
+                       && ngx_strncmp(t[i].data, "*/*", 3) == 0);
                 break;
             }
         }
@@ -277,14 +293,53 @@ ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
                                 "here.");
             return NGX_DECLINED;
         }
+
+        /*
+         * the type binds the name: every extension the name has must be
+         * one the type maps to, unless the list let any type in
+         */
+
+        if (!any) {
+            for (k = 0; k < n; k++) {
+                if (!ga_ext_type_maps(type->data, type->len, &ext[k])) {
+                    break;
+                }
+            }
+
+            if (n == 0 || k < n) {
+                ngx_http_graph_attach_set_error(ctx,
+                                NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                "AttachmentTypeNotAllowed",
+                                "This content type may not be attached "
+                                "here.");
+                return NGX_DECLINED;
+            }
+        }
     }
 
-    if (ngx_http_graph_attach_denied_extension(alcf, name) != NGX_OK) {
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+    if (alcf->allow_extensions && alcf->allow_extensions->nelts) {
+        t = alcf->allow_extensions->elts;
+
+        for (k = 0; k < n; k++) {
+            for (i = 0; i < alcf->allow_extensions->nelts; i++) {
+                if (ga_ext_eq(&ext[k], t[i].data, t[i].len)) {
+                    break;
+                }
+            }
+
+            if (i == alcf->allow_extensions->nelts) {
+                break;
+            }
+        }
+
+        if (n == 0 || k < n) {
+            ngx_http_graph_attach_set_error(ctx,
+                                NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
                                 "ExtensionNotAllowed",
                                 "Files with this extension may not be "
                                 "attached.");
-        return NGX_DECLINED;
+            return NGX_DECLINED;
+        }
     }
 
     if (!alcf->sniff) {
@@ -293,21 +348,22 @@ ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
 
     kind = ga_sniff(body->head, body->head_len);
 
-    ext = ga_name_extension(name->data, name->len, &ext_len);
-    if (ext == NULL) {
-        ext_len = 0;
-    }
+    for (k = 0; k < (n ? n : 1); k++) {
+        if (ga_sniff_mismatch(kind, type->data, type->len,
+                              n ? ext[k].data : NULL,
+                              n && ext[k].len <= GA_EXT_MAX ? ext[k].len : 0))
+        {
+            ngx_log_error(NGX_LOG_INFO, body->log, 0,
+                          "graph_attach: content is %s, declared \"%V\"",
+                          ga_sniff_name(kind), type);
 
-    if (ga_sniff_mismatch(kind, type->data, type->len, ext, ext_len)) {
-        ngx_log_error(NGX_LOG_INFO, body->log, 0,
-                      "graph_attach: content is %s, declared \"%V\"",
-                      ga_sniff_name(kind), type);
-
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+            ngx_http_graph_attach_set_error(ctx,
+                                NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
                                 "ContentMismatch",
                                 "The file's content does not match its "
                                 "declared type or extension.");
-        return NGX_DECLINED;
+            return NGX_DECLINED;
+        }
     }
 
     return NGX_OK;
@@ -316,31 +372,31 @@ ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
 
 static ngx_int_t
 ngx_http_graph_attach_denied_extension(ngx_http_graph_attach_loc_conf_t *alcf,
-    ngx_str_t *name)
+    ga_ext_t *ext, int n)
 {
+    int           k;
     ngx_str_t    *e;
     ngx_uint_t    i;
     const char  **d;
 
-    if (alcf->deny_extensions == NULL) {
-        for (d = ga_name_default_deny; *d; d++) {
-            if (ga_name_has_extension(name->data, name->len,
-                                      (u_char *) *d, ngx_strlen(*d)))
-            {
-                return NGX_DECLINED;
+    for (k = 0; k < n; k++) {
+
+        if (alcf->deny_extensions == NULL) {
+            for (d = ga_name_default_deny; *d; d++) {
+                if (ga_ext_eq(&ext[k], (u_char *) *d, ngx_strlen(*d))) {
+                    return NGX_DECLINED;
+                }
             }
+
+            continue;
         }
 
-        return NGX_OK;
-    }
+        e = alcf->deny_extensions->elts;
 
-    e = alcf->deny_extensions->elts;
-
-    for (i = 0; i < alcf->deny_extensions->nelts; i++) {
-        if (ga_name_has_extension(name->data, name->len, e[i].data,
-                                  e[i].len))
-        {
-            return NGX_DECLINED;
+        for (i = 0; i < alcf->deny_extensions->nelts; i++) {
+            if (ga_ext_eq(&ext[k], e[i].data, e[i].len)) {
+                return NGX_DECLINED;
+            }
         }
     }
 

@@ -1,0 +1,142 @@
+
+/*
+ * Copyright (C) graph-attach authors
+ */
+
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ga_ext.h"
+#include "ga_name.h"
+#include "tap.h"
+
+
+#define S(s)  (const u_char *) (s), sizeof(s) - 1
+
+
+static void
+folding(void)
+{
+    static const struct {
+        const char  *in;
+        const char  *out;
+    } cases[] = {
+        { "EXE", "exe" },
+        { "ExE", "exe" },
+        { "p\xc4\xb1" "f", "pif" },                  /* dotless i */
+        { "P\xc4\xb0" "F", "pif" },                  /* dotted I */
+        { "\xc5\xbf" "cr", "scr" },                  /* long s */
+        { "vb\xc5\xbf", "vbs" },
+        { "ex\xe2\x84\xaa", "exk" },                 /* Kelvin sign */
+        { "\xef\xbd\x85\xef\xbd\x98\xef\xbd\x85", "exe" },   /* fullwidth */
+        { "\xef\xbc\xa5\xef\xbc\xb8\xef\xbc\xa5", "exe" },   /* FULLWIDTH */
+        { "\xef\xbc\x91", "1" },
+        { "\xc3\x85", "\xc3\x85" },                  /* A ring: kept */
+        { "\xce\xb1\xce\xb2", "\xce\xb1\xce\xb2" },  /* Greek: kept */
+        { "pdf", "pdf" },
+        { "", "" },
+    };
+
+    u_char  buf[64];
+    size_t  i, n;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        n = ga_ext_fold((const u_char *) cases[i].in, strlen(cases[i].in),
+                        buf);
+        is_mem(buf, n, cases[i].out, strlen(cases[i].out), "fold %zu", i);
+    }
+}
+
+
+static int
+first_is(const char *name, const char *ext, int count)
+{
+    int       n;
+    ga_ext_t  e[2];
+
+    n = ga_ext_get((const u_char *) name, strlen(name), e);
+
+    if (n != count) {
+        return 0;
+    }
+
+    return n == 0 || ga_ext_eq(&e[0], (const u_char *) ext, strlen(ext));
+}
+
+
+static void
+getting(void)
+{
+    int       n;
+    ga_ext_t  e[2];
+
+    ok(first_is("a.pdf", "pdf", 1), "a.pdf");
+    ok(first_is("a.PDF", "pdf", 1), "a.PDF");
+    ok(first_is("a.pdf.", "pdf", 1), "a.pdf.");
+    ok(first_is("a.pdf . ", "pdf", 1), "a.pdf . ");
+    ok(first_is("a.pdf:x", "pdf", 2), "a.pdf:x stream: pdf first");
+    ok(first_is("a.exe::$DATA", "exe", 2), "a.exe::$DATA");
+    ok(first_is("a.exe:zone.txt", "exe", 2), "a.exe:zone.txt");
+    ok(first_is("a.exe. :x", "exe", 2), "a.exe. :x");
+    ok(first_is("a", "", 0), "no extension");
+    ok(first_is("a.", "", 0), "a.");
+    ok(first_is(".exe", "exe", 1), ".exe");
+    ok(first_is("a.p\xc4\xb1" "f", "pif", 1), "a.pif with dotless i");
+    ok(first_is("a.\xef\xbd\x85\xef\xbd\x98\xef\xbd\x85", "EXE", 1),
+       "fullwidth exe");
+
+    n = ga_ext_get(S("a.exe:zone.txt"), e);
+    ok(n == 2 && ga_ext_eq(&e[1], S("txt")), "second is the last one");
+
+    n = ga_ext_get(S("a.pdf"), e);
+    ok(n == 1 && !ga_ext_eq(&e[0], S("pd")), "no prefix match");
+    ok(!ga_ext_eq(&e[0], S("")), "empty never matches");
+}
+
+
+static void
+types(void)
+{
+    ga_ext_t  e[2];
+
+    ga_ext_get(S("invoice.csv"), e);
+    ok(ga_ext_type_maps(S("text/csv"), &e[0]), "csv is text/csv");
+    ok(ga_ext_type_maps(S("Text/CSV; charset=utf-8"), &e[0]),
+       "type case and parameters");
+    ok(!ga_ext_type_maps(S("application/pdf"), &e[0]), "csv is not pdf");
+
+    ga_ext_get(S("invoice.html"), e);
+    ok(!ga_ext_type_maps(S("text/csv"), &e[0]), "html is not csv");
+    ok(!ga_ext_type_maps(S("application/pdf"), &e[0]), "html is not pdf");
+
+    ga_ext_get(S("x.JPEG"), e);
+    ok(ga_ext_type_maps(S("image/jpeg"), &e[0]), "JPEG is image/jpeg");
+    ga_ext_get(S("x.jpg"), e);
+    ok(ga_ext_type_maps(S("image/jpeg"), &e[0]), "jpg is image/jpeg");
+
+    ga_ext_get(S("x.docx"), e);
+    ok(ga_ext_type_maps(S("application/vnd.openxmlformats-officedocument."
+                          "wordprocessingml.document"), &e[0]), "docx");
+
+    ok(ga_ext_for_type(S("application/x-whatever")) == NULL, "unknown type");
+    ok(ga_ext_for_type(S("image/*")) == NULL, "a pattern is no type");
+    ok(ga_ext_for_type(S("garbage")) == NULL, "malformed type");
+
+    ga_ext_get(S("a.sh"), e);
+    ok(!ga_ext_type_maps(S("text/csv"), &e[0]), "sh is not csv");
+    ga_ext_get(S("a.7z"), e);
+    ok(!ga_ext_type_maps(S("text/csv"), &e[0]), "7z is not csv");
+}
+
+
+int
+main(void)
+{
+    folding();
+    getting();
+    types();
+
+    return done_testing();
+}
