@@ -25,9 +25,14 @@ sub loc {
 EOF2
 }
 
+# the deny list is off where the allow lists are tested, so that each
+# refusal below comes from the allow list itself and not from .html and
+# .svg being on the default deny list
 $t->start(server => loc('/types/', 'graph_attach_allow_types application/pdf '
-                                   . 'text/csv image/png;')
-                  . loc('/exts/', 'graph_attach_allow_extensions pdf .csv;'));
+                                   . 'text/csv image/png; '
+                                   . 'graph_attach_deny_extensions off;')
+                  . loc('/exts/', 'graph_attach_allow_extensions pdf .csv; '
+                                  . 'graph_attach_deny_extensions off;'));
 
 my $token = 'eyJ0eXAi.ext-token-' . int(rand(1e9));
 $GraphAttach::Hostile::TOKEN = $token;
