@@ -286,12 +286,7 @@ ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
         }
 
         if (i == alcf->allow_types->nelts) {
-            ngx_http_graph_attach_set_error(ctx,
-                                NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                "AttachmentTypeNotAllowed",
-                                "This content type may not be attached "
-                                "here.");
-            return NGX_DECLINED;
+            goto type_not_allowed;
         }
 
         /*
@@ -307,12 +302,7 @@ ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
             }
 
             if (n == 0 || k < n) {
-                ngx_http_graph_attach_set_error(ctx,
-                                NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                "AttachmentTypeNotAllowed",
-                                "This content type may not be attached "
-                                "here.");
-                return NGX_DECLINED;
+                goto type_not_allowed;
             }
         }
     }
@@ -367,6 +357,14 @@ ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
     }
 
     return NGX_OK;
+
+type_not_allowed:
+
+    ngx_http_graph_attach_set_error(ctx, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                    "AttachmentTypeNotAllowed",
+                                    "This content type may not be attached "
+                                    "here.");
+    return NGX_DECLINED;
 }
 
 
