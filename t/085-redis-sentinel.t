@@ -107,6 +107,18 @@ note(sprintf 'uploads back %.1f s after the kill', time - $t0);
 ok($t->wait_for(sub { up('k3')->{status} == 201 }, 10),
    'and another one, whichever worker takes it');
 
+# every worker on the new master before the one-shot check below: one
+# worker answering 201 above says nothing of the other, still in backoff
+my $probe = 0;
+ok($t->wait_for(sub {
+    for (1 .. 4) {
+        my $k = 'probe' . ++$probe;
+        $rep->cmd(SET => "graph:token:$k", $tok);
+        return 0 if up($k)->{status} != 201;
+    }
+    return 1;
+}, 10), 'four fresh keys in a row from the new master');
+
 # a key written after the failover, on the new master
 my $tok2 = 'eyJ0eXAi.after-' . int(rand(1e9));
 $t->secret($tok2);
