@@ -17,6 +17,9 @@ typedef struct {
 
 
 static int ga_type_tchar(u_char c);
+static const u_char *ga_type_charset(const u_char *p, const u_char *last,
+    size_t *len);
+static const u_char *ga_type_quoted(const u_char *p, const u_char *last);
 static int ga_type_eq(const u_char *p, size_t len, const char *lc,
     size_t lc_len);
 
@@ -148,6 +151,171 @@ ga_type_parse(const u_char *s, size_t len, ga_type_t *t)
     t->subtype_len = (last - p) - slash - 1;
 
     return 1;
+}
+
+
+size_t
+ga_type_normalize(const u_char *s, size_t len, u_char *out)
+{
+    size_t         i, n, charset_len;
+    u_char         c;
+    ga_type_t      t;
+    const u_char  *charset;
+
+    if (!ga_type_parse(s, len, &t)) {
+        return 0;
+    }
+
+    /* type, '/' and subtype are contiguous in the input */
+
+    n = t.type_len + 1 + t.subtype_len;
+
+    for (i = 0; i < n; i++) {
+        c = t.type[i];
+        out[i] = (c >= 'A' && c <= 'Z') ? (u_char) (c | 0x20) : c;
+    }
+
+    if (!ga_type_eq(t.type, t.type_len, "text", 4)) {
+        return n;
+    }
+
+    charset = ga_type_charset(t.type + n, s + len, &charset_len);
+
+    if (charset == NULL) {
+        return n;
+    }
+
+    /*
+     * the input had at least ";charset=" and the value: one byte more for
+     * the space
+     */
+
+    memcpy(out + n, "; charset=", sizeof("; charset=") - 1);
+    n += sizeof("; charset=") - 1;
+
+    for (i = 0; i < charset_len; i++) {
+        c = charset[i];
+        out[n++] = (c >= 'A' && c <= 'Z') ? (u_char) (c | 0x20) : c;
+    }
+
+    return n;
+}
+
+
+/*
+ * The charset value among the parameters in [p, last), RFC 9110:
+ * *( OWS ";" OWS [ token "=" ( token / quoted-string ) ] ).  NULL if the
+ * list is malformed, has no charset or has it twice, or if the value is
+ * not a token of at most GA_TYPE_CHARSET_MAX bytes (quoted or not): the
+ * type is then forwarded without one.
+ */
+
+static const u_char *
+ga_type_charset(const u_char *p, const u_char *last, size_t *len)
+{
+    size_t         name_len, value_len, i;
+    const u_char  *name, *value, *found, *q;
+
+    found = NULL;
+    *len = 0;
+
+    for ( ;; ) {
+        while (p < last && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        if (p == last) {
+            return found;
+        }
+
+        if (*p++ != ';') {
+            return NULL;
+        }
+
+        while (p < last && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        if (p == last || *p == ';') {
+            continue;
+        }
+
+        name = p;
+
+        while (p < last && ga_type_tchar(*p)) {
+            p++;
+        }
+
+        name_len = p - name;
+
+        if (name_len == 0 || p == last || *p++ != '=') {
+            return NULL;
+        }
+
+        if (p < last && *p == '"') {
+            q = ga_type_quoted(p, last);
+            if (q == NULL) {
+                return NULL;
+            }
+
+            value = p + 1;
+            value_len = (q - p) - 2;
+            p = q;
+
+        } else {
+            value = p;
+
+            while (p < last && ga_type_tchar(*p)) {
+                p++;
+            }
+
+            value_len = p - value;
+
+            if (value_len == 0) {
+                return NULL;
+            }
+        }
+
+        if (!ga_type_eq(name, name_len, "charset", 7)) {
+            continue;
+        }
+
+        if (found || value_len == 0 || value_len > GA_TYPE_CHARSET_MAX) {
+            return NULL;
+        }
+
+        /* a quoted value passes only if it needed no quotes */
+
+        for (i = 0; i < value_len; i++) {
+            if (!ga_type_tchar(value[i])) {
+                return NULL;
+            }
+        }
+
+        found = value;
+        *len = value_len;
+    }
+}
+
+
+/* p points to '"'; returns the byte after the closing '"', or NULL */
+
+static const u_char *
+ga_type_quoted(const u_char *p, const u_char *last)
+{
+    for (p++; p < last; p++) {
+        if (*p == '"') {
+            return p + 1;
+        }
+
+        if (*p == '\\') {
+            if (++p == last) {
+                return NULL;
+            }
+        }
+    }
+
+    return NULL;
 }
 
 

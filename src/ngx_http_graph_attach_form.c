@@ -17,6 +17,7 @@
 #include "ga_content_id.h"
 #include "ga_encoded_word.h"
 #include "ga_header_params.h"
+#include "ga_type.h"
 #include "ga_utf8.h"
 
 
@@ -609,8 +610,10 @@ ngx_http_graph_attach_part_end(void *data)
 static ngx_int_t
 ngx_http_graph_attach_suffix(ngx_http_graph_attach_ctx_t *ctx)
 {
+    u_char                        *p;
+    size_t                         n;
     ngx_int_t                      rc;
-    ngx_str_t                     *name, *type;
+    ngx_str_t                     *name, *type, *declared;
     ngx_uint_t                     is_inline;
     ngx_http_graph_attach_body_t  *body;
 
@@ -642,12 +645,12 @@ ngx_http_graph_attach_suffix(ngx_http_graph_attach_ctx_t *ctx)
         return NGX_ERROR;
     }
 
-    *type = body->content_type;
+    declared = &body->content_type;
 
     if (body->field_content_type.data) {
-        *type = body->field_content_type;
+        declared = &body->field_content_type;
 
-        if (ngx_http_graph_attach_printable(type,
+        if (ngx_http_graph_attach_printable(declared,
                                     NGX_HTTP_GRAPH_ATTACH_CONTENT_TYPE_MAX)
             != NGX_OK)
         {
@@ -658,6 +661,38 @@ ngx_http_graph_attach_suffix(ngx_http_graph_attach_ctx_t *ctx)
             return NGX_ERROR;
         }
     }
+
+    /*
+     * only "type/subtype" (and a text charset) is judged and forwarded:
+     * a parameter such as name="x.exe" would be a second name no rule saw
+     */
+
+    p = ngx_pnalloc(body->pool, declared->len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = ga_type_normalize(declared->data, declared->len, p);
+
+    if (n == 0) {
+        if (declared == &body->field_content_type) {
+            ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidField",
+                                "The contentType field is not a media "
+                                "type (type/subtype).");
+
+        } else {
+            ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
+                                "InvalidContentType",
+                                "The file part's Content-Type is not a "
+                                "media type (type/subtype).");
+        }
+
+        return NGX_ERROR;
+    }
+
+    type->data = p;
+    type->len = n;
 
     is_inline = 0;
 

@@ -13,6 +13,7 @@
 
 #include "ngx_http_graph_attach.h"
 #include "ga_name.h"
+#include "ga_type.h"
 
 
 static ngx_int_t ngx_http_graph_attach_str_variable(ngx_http_request_t *r,
@@ -25,6 +26,8 @@ static ngx_int_t ngx_http_graph_attach_sha256_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_graph_attach_result_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static size_t ngx_http_graph_attach_type_sanitize(ngx_str_t *s,
+    u_char *out);
 static void ngx_http_graph_attach_set_value(ngx_http_variable_value_t *v,
     u_char *data, size_t len);
 
@@ -111,13 +114,19 @@ ngx_http_graph_attach_str_variable(ngx_http_request_t *r,
 }
 
 
-/* the judged name and type; before judging, what the form declared */
+/*
+ * The judged name and type; before judging (a refusal), what the form
+ * declared.  Either way sanitised here, on every path: an escape=json
+ * log line stays valid JSON only if the value is valid UTF-8, and a log
+ * reader should see no bidi or control tricks.
+ */
 
 static ngx_int_t
 ngx_http_graph_attach_name_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
     u_char                       *p;
+    size_t                        len;
     ngx_str_t                    *s;
     ngx_http_graph_attach_ctx_t  *ctx;
 
@@ -130,31 +139,58 @@ ngx_http_graph_attach_name_variable(ngx_http_request_t *r,
 
     s = data ? &ctx->content_type : &ctx->name;
 
-    if (s->data || ctx->body == NULL || !ctx->body->file_seen) {
-        ngx_http_graph_attach_set_value(v, s->data, s->len);
-        return NGX_OK;
+    if (s->data == NULL) {
+        if (ctx->body == NULL || !ctx->body->file_seen) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        /* refused before the end of the form: what the file part said */
+
+        s = data ? &ctx->body->content_type : &ctx->body->filename;
     }
-
-    /* refused before the end of the form: what the file part declared */
-
-    if (data) {
-        s = &ctx->body->content_type;
-        ngx_http_graph_attach_set_value(v, s->data, s->len);
-        return NGX_OK;
-    }
-
-    /* sanitised, so that a log reader sees no bidi or control tricks */
-
-    s = &ctx->body->filename;
 
     p = ngx_pnalloc(r->pool, s->len + 1);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_http_graph_attach_set_value(v, p, ga_name_sanitize(s->data, s->len, p));
+    if (data) {
+        len = ngx_http_graph_attach_type_sanitize(s, p);
+
+    } else {
+        len = ga_name_sanitize(s->data, s->len, p);
+    }
+
+    ngx_http_graph_attach_set_value(v, p, len);
 
     return NGX_OK;
+}
+
+
+/*
+ * A type as Graph would get it, or, if it is malformed, its printable
+ * ASCII bytes: room for s->len + 1
+ */
+
+static size_t
+ngx_http_graph_attach_type_sanitize(ngx_str_t *s, u_char *out)
+{
+    size_t   n, i;
+
+    n = ga_type_normalize(s->data, s->len, out);
+
+    if (n) {
+        return n;
+    }
+
+    for (i = 0; i < s->len; i++) {
+        if (s->data[i] >= 0x20 && s->data[i] < 0x7f) {
+            out[n++] = s->data[i];
+        }
+    }
+
+    return n;
 }
 
 

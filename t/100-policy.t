@@ -141,19 +141,23 @@ for my $expect (0, 1) {
 
 # --- graph_attach_allow_types -------------------------------------------
 
+# Graph gets the type as judged: lower case, parameters dropped but a
+# text charset (issue 7)
 for my $c (
     [ 'application/pdf', 'a.pdf', 'application/pdf', $pdf ],
-    [ 'type case-insensitive', 'a.pdf', 'Application/PDF', $pdf ],
+    [ 'type case-insensitive', 'a.pdf', 'Application/PDF', $pdf,
+      'application/pdf' ],
     [ 'image/* matches image/png', 'a.png', 'image/png', $png ],
     [ 'image/* matches image/gif', 'a.gif', 'image/gif', "GIF89a\1\0\1\0" ],
     [ 'parameters ignored', 'a.txt', 'text/plain; charset=utf-8', 'txt' ],
     [ 'parameters ignored, spaces', 'a.txt', 'text/plain ;format=flowed',
-      'txt' ],
+      'txt', 'text/plain' ],
 ) {
-    my ($label, $fn, $type, $data) = @$c;
+    my ($label, $fn, $type, $data, $sent) = @$c;
     try_accepted($t, "allow_types: $label", path => path_for('types'),
                  parts => [ file_part($fn, $type, $data) ],
-                 want => { name => $fn, type => $type, data => $data });
+                 want => { name => $fn, type => $sent // $type,
+                           data => $data });
 }
 
 for my $c (
@@ -162,13 +166,20 @@ for my $c (
       'bin' ],
     [ 'text/* is not listed', 'a.csv', 'text/csv', 'a,b' ],
     [ 'image/* does not match imagex/png', 'a.png', 'imagex/png', $png ],
-    [ 'a bare type', 'a.pdf', 'application', $pdf ],
     [ 'pdf as a parameter', 'a.pdf', 'text/html; x=application/pdf', 'x' ],
 ) {
     my ($label, $fn, $type, $data) = @$c;
     try_refused($t, 415, 'AttachmentTypeNotAllowed', "allow_types: $label",
                 path => path_for('types'),
                 parts => [ file_part($fn, $type, $data) ]);
+}
+
+# a type that is not type/subtype cannot be cut down to one: refused
+# whether a rule would have judged it or not
+for my $p ('types', 'anytype') {
+    try_refused($t, 400, 'InvalidContentType', "a bare type ($p)",
+                path => path_for($p),
+                parts => [ file_part('a.pdf', 'application', $pdf) ]);
 }
 
 # the contentType field overrides the part's type, and is what is judged

@@ -39,7 +39,13 @@ sub audit_lines {
     my @l = split /\n/, $t->slurp('logs/audit.log');
     my @new = @l[$lines_read .. $#l];
     $lines_read = @l;
-    return map { decode_json($_) } @new;
+    # an invalid line (raw bytes that are not UTF-8) fails here, not later
+    return map {
+        my $line = $_;
+        my $j = eval { decode_json($line) };
+        ok($j, 'audit line is valid JSON') or diag("$@: $line");
+        $j || {};
+    } @new;
 }
 
 sub last_audit {
@@ -129,6 +135,63 @@ for my $c (
     is($a->{result}, $code, "refused ($label): result is the error code");
     is($a->{request_id}, '', "refused ($label): no request_id");
     is($a->{status}, $r->{status}, "refused ($label): status");
+}
+
+# hostile bytes in the name and type never reach the audit line raw
+# (issue 7): whatever was refused, every value is sanitised UTF-8
+sub clean_text {
+    my ($v, $label) = @_;
+    ok(defined $v && $v !~ /[\x00-\x1f\x7f\x{202a}-\x{202e}\x{2066}-\x{2069}]/,
+       "$label: no controls or bidi overrides") or diag(explain($v));
+}
+
+for my $c (
+    [ 'name with U+202E and CRLF, bad isInline', 'InvalidField',
+      [ good_part(),
+        { name => 'name',
+          data => encode('UTF-8', "evil\x{202e}fdp.exe\r\nX-Evil: 1") },
+        { name => 'isInline', data => 'maybe' } ] ],
+    [ 'filename starting FF FE', 'InvalidFileName',
+      [ { name => 'file', filename => "\xff\xfeinvoice.pdf",
+          type => 'application/pdf', data => pdf_bytes() } ] ],
+    [ 'name field starting FF FE', 'InvalidFileName',
+      [ good_part(), { name => 'name', data => "\xff\xfeinvoice.pdf" } ] ],
+    [ 'contentType field with high bytes', 'InvalidField',
+      [ good_part(), { name => 'contentType',
+                       data => "text/plain\xe2\x80\xae\r\nX: y" } ] ],
+    [ 'part type with high bytes', 'InvalidContentType',
+      [ { name => 'file', filename => 'a.txt',
+          type => "text/\xc3\xa9v\xffil", data => 'x' } ] ],
+) {
+    my ($label, $code, $parts) = @$c;
+    $t->graph_clear;
+    my $r = $t->post(path => $msg, parts => $parts);
+    is($r->{json}{error}{code}, $code, "hostile audit ($label): $code")
+        or diag($r->{body});
+    $t->nothing_upstream("hostile audit ($label)");
+    my $a = last_audit();
+    is($a->{result}, $code, "hostile audit ($label): result");
+    clean_text($a->{name}, "hostile audit ($label): name");
+    clean_text($a->{type}, "hostile audit ($label): type");
+    ok(($a->{type} // '') !~ /[^\x21-\x7e ]/,
+       "hostile audit ($label): type is printable ASCII")
+        or diag(explain($a->{type}));
+}
+
+# the type Graph gets is the one audited: parameters are not
+{
+    $t->graph_clear;
+    my $r = $t->post(path => $msg,
+                     parts => [ { name => 'file', filename => 'data.csv',
+                                  type => 'text/csv; name="payload.exe"',
+                                  data => "a,b\n1,2\n" } ]);
+    is($r->{status}, 201, 'csv with a name parameter: 201');
+    my ($rec) = $t->graph_records;
+    $t->check_upstream($rec, label => 'csv with a name parameter',
+                       token => $token, name => 'data.csv',
+                       type => 'text/csv', data => "a,b\n1,2\n");
+    my $a = last_audit();
+    is($a->{type}, 'text/csv', 'csv with a name parameter: audited text/csv');
 }
 
 # a refusal after the whole file was read still says what it was

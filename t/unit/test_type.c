@@ -197,6 +197,109 @@ denied(const char *ext)
 }
 
 
+typedef struct {
+    const char  *type;
+    const char  *normal;          /* "" if malformed */
+} normal_t;
+
+
+static const normal_t  normals[] = {
+    { "image/png", "image/png" },
+    { "Image/PNG", "image/png" },
+    { "  IMAGE/Png \t", "image/png" },
+    { "application/vnd.MS-Excel", "application/vnd.ms-excel" },
+
+    /* parameters other than a text charset never reach Graph */
+    { "text/csv; name=\"payload.exe\"", "text/csv" },
+    { "text/csv; name=payload.exe", "text/csv" },
+    { "application/pdf; name=a.exe; charset=utf-8", "application/pdf" },
+    { "image/png;charset=utf-8", "image/png" },
+    { "application/octet-stream; filename=x.exe", "application/octet-stream" },
+
+    /* the charset of a text type, lower case */
+    { "text/plain; charset=UTF-8", "text/plain; charset=utf-8" },
+    { "text/plain;charset=utf-8", "text/plain; charset=utf-8" },
+    { "TEXT/Plain ; CharSet = utf-8", "text/plain" },
+    { "Text/CSV; charset=\"ISO-8859-1\"", "text/csv; charset=iso-8859-1" },
+    { "text/csv; name=\"a;charset=x.exe\"; charset=utf-8",
+      "text/csv; charset=utf-8" },
+    { "text/csv; name=\"a\\\";charset=x\"; charset=utf-8",
+      "text/csv; charset=utf-8" },
+    { "text/plain;; ;charset=us-ascii;", "text/plain; charset=us-ascii" },
+
+    /* an unclear charset is dropped, the type kept */
+    { "text/plain; charset=utf-8; charset=latin1", "text/plain" },
+    { "text/plain; charset=\"a b\"", "text/plain" },
+    { "text/plain; charset=\"x.exe\\\"\"", "text/plain" },
+    { "text/plain; charset=", "text/plain" },
+    { "text/plain; charset=\"\"", "text/plain" },
+    { "text/plain; charset=\"utf-8", "text/plain" },
+    { "text/plain; charset", "text/plain" },
+    { "text/plain; =utf-8", "text/plain" },
+    { "text/plain; charset=utf-8 x", "text/plain" },
+    { "text/plain x; charset=utf-8", "" },
+    { "text/plain; charset=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+      "text/plain" },
+    { "text/plain; charset=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+      "text/plain; charset=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
+
+    /* malformed */
+    { "", "" },
+    { "; charset=utf-8", "" },
+    { "text", "" },
+    { "text/", "" },
+    { "text/plain/x", "" },
+    { "text/pl\"ain", "" },
+    { "text/pl ain", "" },
+};
+
+
+static void
+normalize(void)
+{
+    u_char  *out;
+    size_t   i, len, n, cut, bad;
+
+    for (i = 0; i < sizeof(normals) / sizeof(normals[0]); i++) {
+        len = strlen(normals[i].type);
+
+        /* exactly the promised room, so that ASan sees an overrun */
+
+        out = malloc(len + 1);
+        if (out == NULL) {
+            abort();
+        }
+
+        n = ga_type_normalize((const u_char *) normals[i].type, len, out);
+
+        is_mem(out, n, normals[i].normal, strlen(normals[i].normal),
+               "normalize \"%s\"", normals[i].type);
+
+        free(out);
+
+        /* every prefix: never more than the room, never a crash */
+
+        bad = 0;
+
+        for (cut = 0; cut < len; cut++) {
+            out = malloc(cut + 1);
+            if (out == NULL) {
+                abort();
+            }
+
+            n = ga_type_normalize((const u_char *) normals[i].type, cut, out);
+            if (n > cut + 1) {
+                bad++;
+            }
+
+            free(out);
+        }
+
+        ok(bad == 0, "normalize every prefix of \"%s\"", normals[i].type);
+    }
+}
+
+
 static void
 parse(void)
 {
@@ -254,6 +357,7 @@ main(void)
     }
 
     parse();
+    normalize();
 
     return done_testing();
 }
