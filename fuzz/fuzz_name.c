@@ -26,13 +26,21 @@
  *   - ga_sniff() returns a kind in range, the same from an exact-size
  *     copy of any prefix up to GA_SNIFF_HEAD; UNKNOWN never mismatches;
  *   - ga_type_extension() never names a default-denied extension;
- *     ga_type_match() is 0 for a type ga_type_parse() rejects.
+ *     ga_type_match() is 0 for a type ga_type_parse() rejects;
+ *   - ga_type_normalize() writes at most len + 1 bytes, fails exactly
+ *     when ga_type_parse() does, gives printable ASCII without upper
+ *     case, is idempotent, and matches every pattern the input matches;
+ *   - ga_ext_fold() never grows, has no ASCII upper case left and is
+ *     idempotent; ga_ext_get() gives 0 to 2 different extensions without
+ *     '.', each equal to itself; the extensions ga_ext_for_type() lists
+ *     are mapped by ga_ext_type_maps() and never default-denied.
  */
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ga_ext.h"
 #include "ga_name.h"
 #include "ga_sniff.h"
 #include "ga_type.h"
@@ -261,12 +269,164 @@ fuzz_type(const uint8_t *data, size_t size)
 }
 
 
+static void
+fuzz_normalize(const uint8_t *data, size_t size)
+{
+    size_t          tl, pl, n, n2, i;
+    u_char         *t, *out, *again, *pat;
+    ga_type_t       parsed;
+    const uint8_t  *nl;
+
+    nl = memchr(data, '\n', size);
+    tl = nl ? (size_t) (nl - data) : size;
+    pl = nl ? size - tl - 1 : 0;
+
+    t = malloc(tl ? tl : 1);
+    pat = malloc(pl ? pl : 1);
+    out = malloc(tl + 1);
+    memcpy(t, data, tl);
+
+    if (pl) {
+        memcpy(pat, nl + 1, pl);
+    }
+
+    n = ga_type_normalize(t, tl, out);
+
+    if (n > tl + 1 || (n == 0) != (ga_type_parse(t, tl, &parsed) == 0)) {
+        abort();
+    }
+
+    for (i = 0; i < n; i++) {
+        if (out[i] < 0x20 || out[i] > 0x7e
+            || (out[i] >= 'A' && out[i] <= 'Z'))
+        {
+            abort();
+        }
+    }
+
+    if (n) {
+        again = malloc(n + 1);
+        n2 = ga_type_normalize(out, n, again);
+
+        if (n2 != n || memcmp(again, out, n) != 0) {
+            abort();
+        }
+
+        free(again);
+
+        if (ga_type_match(t, tl, pat, pl) != ga_type_match(out, n, pat, pl))
+        {
+            abort();
+        }
+    }
+
+    free(t);
+    free(pat);
+    free(out);
+}
+
+
+static void
+fuzz_ext(const uint8_t *data, size_t size)
+{
+    int                 n, i;
+    size_t              fl, fl2, k;
+    u_char             *in, *out, *again;
+    ga_ext_t            ext[2];
+    const char         *const *list, **d;
+    const uint8_t      *nl;
+
+    in = malloc(size ? size : 1);
+    out = malloc(size ? size : 1);
+    memcpy(in, data, size);
+
+    fl = ga_ext_fold(in, size, out);
+
+    if (fl > size) {
+        abort();
+    }
+
+    for (k = 0; k < fl; k++) {
+        if (out[k] >= 'A' && out[k] <= 'Z') {
+            abort();
+        }
+    }
+
+    again = malloc(fl ? fl : 1);
+    fl2 = ga_ext_fold(out, fl, again);
+
+    if (fl2 != fl || memcmp(again, out, fl) != 0) {
+        abort();
+    }
+
+    free(again);
+
+    n = ga_ext_get(in, size, ext);
+
+    if (n < 0 || n > 2) {
+        abort();
+    }
+
+    for (i = 0; i < n; i++) {
+        if (ext[i].len > size) {
+            abort();
+        }
+
+        if (ext[i].len <= GA_EXT_MAX) {
+            if (memchr(ext[i].data, '.', ext[i].len) != NULL
+                || !ga_ext_eq(&ext[i], ext[i].data, ext[i].len))
+            {
+                abort();
+            }
+        }
+    }
+
+    if (n == 2 && ext[0].len == ext[1].len && ext[0].len <= GA_EXT_MAX
+        && memcmp(ext[0].data, ext[1].data, ext[0].len) == 0)
+    {
+        abort();
+    }
+
+    /* the first line as a type: the extensions it maps to */
+
+    nl = memchr(data, '\n', size);
+    list = ga_ext_for_type(in, nl ? (size_t) (nl - data) : size);
+
+    for ( /* void */ ; list && *list; list++) {
+        ext[0].len = strlen(*list);
+
+        if (ext[0].len == 0 || ext[0].len > GA_EXT_MAX) {
+            abort();
+        }
+
+        memcpy(ext[0].data, *list, ext[0].len);
+
+        if (!ga_ext_type_maps(in, nl ? (size_t) (nl - data) : size,
+                              &ext[0]))
+        {
+            abort();
+        }
+
+        for (d = ga_name_default_deny; *d; d++) {
+            if (strcmp(*d, *list) == 0) {
+                abort();
+            }
+        }
+    }
+
+    free(in);
+    free(out);
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_name(data, size);
     fuzz_sniff(data, size);
     fuzz_type(data, size);
+    fuzz_normalize(data, size);
+    fuzz_ext(data, size);
 
     return 0;
 }
