@@ -40,8 +40,7 @@ static void ngx_http_graph_attach_body_handler(ngx_http_request_t *r);
 static void ngx_http_graph_attach_continue(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx);
 static ngx_int_t ngx_http_graph_attach_reject(ngx_http_request_t *r,
-    ngx_http_graph_attach_ctx_t *ctx, ngx_uint_t status, const char *code,
-    const char *message);
+    ngx_http_graph_attach_ctx_t *ctx, ga_err_e err);
 
 static void *ngx_http_graph_attach_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_graph_attach_init_main_conf(ngx_conf_t *cf, void *conf);
@@ -259,10 +258,7 @@ ngx_http_graph_attach_handler(ngx_http_request_t *r)
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "graph_attach: request body was read before "
                       "the graph_attach location");
-        return ngx_http_graph_attach_reject(r, ctx,
-                                       NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                       "InternalError",
-                                       "The gateway is misconfigured.");
+        return ngx_http_graph_attach_reject(r, ctx, GA_ERR_MISCONFIGURED);
     }
 
     rc = ngx_http_graph_attach_check(r, ctx, alcf, boundary, &boundary_len);
@@ -303,10 +299,7 @@ ngx_http_graph_attach_check(ngx_http_request_t *r,
     ngx_str_t  *ct;
 
     if (r->method != NGX_HTTP_POST) {
-        return ngx_http_graph_attach_reject(r, ctx,
-                                       NGX_HTTP_NOT_ALLOWED,
-                                       "MethodNotAllowed",
-                                       "Only POST creates an attachment.");
+        return ngx_http_graph_attach_reject(r, ctx, GA_ERR_METHOD_NOT_ALLOWED);
     }
 
     rc = ngx_http_graph_attach_parse_path(r, ctx);
@@ -317,17 +310,11 @@ ngx_http_graph_attach_check(ngx_http_request_t *r,
     if (ngx_http_graph_attach_mailbox_allowed(r, alcf, &ctx->mailbox)
         != NGX_OK)
     {
-        return ngx_http_graph_attach_reject(r, ctx, NGX_HTTP_FORBIDDEN,
-                                "MailboxNotAllowed",
-                                "This gateway may not attach files in "
-                                "that mailbox.");
+        return ngx_http_graph_attach_reject(r, ctx, GA_ERR_MAILBOX_NOT_ALLOWED);
     }
 
     if (r->headers_in.content_type == NULL) {
-        return ngx_http_graph_attach_reject(r, ctx,
-                                NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                "UnsupportedMediaType",
-                                "The request must be multipart/form-data.");
+        return ngx_http_graph_attach_reject(r, ctx, GA_ERR_NOT_MULTIPART);
     }
 
     ct = &r->headers_in.content_type->value;
@@ -341,41 +328,24 @@ ngx_http_graph_attach_check(ngx_http_request_t *r,
 
     case GA_HP_ERR_NOT_MULTIPART:
     case GA_HP_ERR_SYNTAX:
-        return ngx_http_graph_attach_reject(r, ctx,
-                                NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                "UnsupportedMediaType",
-                                "The request must be multipart/form-data.");
+        return ngx_http_graph_attach_reject(r, ctx, GA_ERR_NOT_MULTIPART);
 
     case GA_HP_ERR_NO_BOUNDARY:
-        return ngx_http_graph_attach_reject(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidBoundary",
-                                "The Content-Type has no boundary.");
+        return ngx_http_graph_attach_reject(r, ctx, GA_ERR_NO_BOUNDARY);
 
     case GA_HP_ERR_DUPLICATE:
-        return ngx_http_graph_attach_reject(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidBoundary",
-                                "The Content-Type has more than one "
-                                "boundary.");
+        return ngx_http_graph_attach_reject(r, ctx, GA_ERR_TWO_BOUNDARIES);
 
     default:
-        return ngx_http_graph_attach_reject(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidBoundary",
-                                "The multipart boundary is not valid "
-                                "(RFC 2046: 1 to 70 characters).");
+        return ngx_http_graph_attach_reject(r, ctx, GA_ERR_BAD_BOUNDARY);
     }
 
     if (ngx_http_graph_attach_encoded(r)) {
-        return ngx_http_graph_attach_reject(r, ctx,
-                                NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                "UnsupportedMediaType",
-                                "A compressed request body "
-                                "(Content-Encoding) is not accepted.");
+        return ngx_http_graph_attach_reject(r, ctx, GA_ERR_CONTENT_ENCODING);
     }
 
     if (r->headers_in.content_length_n <= 0 && !r->headers_in.chunked) {
-        return ngx_http_graph_attach_reject(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                "MissingBody",
-                                "The request has no body.");
+        return ngx_http_graph_attach_reject(r, ctx, GA_ERR_MISSING_BODY);
     }
 
     /*
@@ -386,11 +356,7 @@ ngx_http_graph_attach_check(ngx_http_request_t *r,
     if (r->headers_in.content_length_n
         > alcf->max_size + NGX_HTTP_GRAPH_ATTACH_FORM_ALLOWANCE)
     {
-        return ngx_http_graph_attach_reject(r, ctx,
-                                NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                "AttachmentTooLarge",
-                                "The upload is larger than this gateway "
-                                "accepts (graph_attach_max_size).");
+        return ngx_http_graph_attach_reject(r, ctx, GA_ERR_UPLOAD_TOO_LARGE);
     }
 
     return NGX_OK;
@@ -462,10 +428,7 @@ ngx_http_graph_attach_parse_path(ngx_http_request_t *r,
                       "graph_attach location; the Graph path is taken "
                       "from the request line only");
 
-        return ngx_http_graph_attach_reject(r, ctx,
-                                       NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                       "InternalError",
-                                       "The gateway is misconfigured.");
+        return ngx_http_graph_attach_reject(r, ctx, GA_ERR_MISCONFIGURED);
     }
 
 
@@ -523,24 +486,13 @@ ngx_http_graph_attach_parse_path(ngx_http_request_t *r,
         return NGX_OK;
 
     case GA_PATH_NOT_FOUND:
-        return ngx_http_graph_attach_reject(r, ctx, NGX_HTTP_NOT_FOUND,
-                                "UnsupportedPath",
-                                "Attachments are created at "
-                                "users/{mailbox}/messages/{id}/attachments "
-                                "or users/{mailbox}/events/{id}/attachments.");
+        return ngx_http_graph_attach_reject(r, ctx, GA_ERR_UNSUPPORTED_PATH);
 
     case GA_PATH_TOO_LONG:
-        return ngx_http_graph_attach_reject(r, ctx,
-                                NGX_HTTP_REQUEST_URI_TOO_LARGE,
-                                "InvalidPathSegment",
-                                "The request path is too long.");
+        return ngx_http_graph_attach_reject(r, ctx, GA_ERR_PATH_TOO_LONG);
 
     default:
-        return ngx_http_graph_attach_reject(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidPathSegment",
-                                "A path segment is empty, \".\" or \"..\", "
-                                "or contains \"/\", \"\\\" or a control "
-                                "character.");
+        return ngx_http_graph_attach_reject(r, ctx, GA_ERR_BAD_PATH_SEGMENT);
     }
 }
 
@@ -584,11 +536,7 @@ ngx_http_graph_attach_start_token(ngx_http_request_t *r,
 
     default:
         /* nothing would come of reading the body: answer now */
-        return ngx_http_graph_attach_reject(r, ctx,
-                                NGX_HTTP_SERVICE_UNAVAILABLE,
-                                "TokenUnavailable",
-                                "No service token is available for this "
-                                "mailbox; retry later.");
+        return ngx_http_graph_attach_reject(r, ctx, GA_ERR_TOKEN_UNAVAILABLE);
     }
 }
 
@@ -619,10 +567,7 @@ ngx_http_graph_attach_token_handler(ngx_http_graph_attach_token_waiter_t *w)
 
     } else if (ctx->error.status == 0) {
         /* the body filter stops converting once an error is set */
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                "TokenUnavailable",
-                                "No service token is available for this "
-                                "mailbox; retry later.");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_TOKEN_UNAVAILABLE);
     }
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
@@ -652,9 +597,7 @@ ngx_http_graph_attach_body_handler(ngx_http_request_t *r)
         /* the filter never saw the end: the body was not read here */
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "graph_attach: request body bypassed the filter");
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                        "InternalError",
-                                        "The request body was not read.");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_BODY_NOT_READ);
     }
 
     if (ctx->token_done || ctx->error.status) {
@@ -674,8 +617,7 @@ ngx_http_graph_attach_continue(ngx_http_request_t *r,
     if (ctx->error.status == 0
         && ngx_http_graph_attach_set_headers(r, ctx) != NGX_OK)
     {
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                        "InternalError", "Out of memory.");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_OUT_OF_MEMORY);
     }
 
     if (ctx->error.status) {
@@ -697,12 +639,11 @@ ngx_http_graph_attach_continue(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_graph_attach_reject(ngx_http_request_t *r,
-    ngx_http_graph_attach_ctx_t *ctx, ngx_uint_t status, const char *code,
-    const char *message)
+    ngx_http_graph_attach_ctx_t *ctx, ga_err_e err)
 {
     ngx_int_t  rc;
 
-    ngx_http_graph_attach_set_error(ctx, status, code, message);
+    ngx_http_graph_attach_set_error(ctx, err);
 
     /* no "100 Continue" for a body that will not be used */
     r->expect_tested = 1;

@@ -35,9 +35,10 @@ int ga_type_parse(const u_char *s, size_t len, ga_type_t *t);
 
 /*
  * The form of a declared type that is forwarded to Graph and judged:
- * "type/subtype" in lower case, and for the text types the charset parameter, if
- * it is given once as a token of at most GA_TYPE_CHARSET_MAX bytes, as
- * "; charset=" and the value in lower case.  Every other parameter is
+ * "type/subtype" in lower case, and for the text types the charset
+ * parameter, if it is given once as a token of at most GA_TYPE_CHARSET_MAX
+ * bytes, as "; charset=" and the value in lower case.  Every other
+ * parameter is
  * dropped ("text/csv; name=payload.exe" names a second file that no rule
  * judged).  out must have room for len + 1 bytes.  Returns the length
  * written, 0 if the type is malformed (ga_type_parse()).

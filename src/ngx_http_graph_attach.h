@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "ga_base64.h"
+#include "ga_errors.h"
 #include "ga_multipart.h"
 
 
@@ -66,13 +67,6 @@ typedef struct {
     ngx_uint_t                 part_headers;
     ngx_uint_t                 max_fields;
 } ngx_http_graph_attach_loc_conf_t;
-
-
-typedef struct {
-    ngx_uint_t                 status;
-    const char                *code;
-    const char                *message;
-} ngx_http_graph_attach_error_t;
 
 
 /* what the part being parsed is */
@@ -161,7 +155,7 @@ typedef struct {
     ngx_str_t                              name;
     ngx_str_t                              content_type;
 
-    ngx_http_graph_attach_error_t          error;
+    ga_error_t                             error;     /* the answer */
     ngx_str_t                              error_json;    /* replacement */
     ngx_int_t                              phase_rc;
 
@@ -217,7 +211,7 @@ ngx_int_t ngx_http_graph_attach_scrub_handler(ngx_http_request_t *r);
 
 /* ngx_http_graph_attach_error.c */
 void ngx_http_graph_attach_set_error(ngx_http_graph_attach_ctx_t *ctx,
-    ngx_uint_t status, const char *code, const char *message);
+    ga_err_e err);
 ngx_int_t ngx_http_graph_attach_send_error(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx);
 ngx_int_t ngx_http_graph_attach_error_filter_init(ngx_conf_t *cf);

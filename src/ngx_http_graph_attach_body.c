@@ -216,11 +216,7 @@ ngx_http_graph_attach_request_body_filter(ngx_http_request_t *r,
                 cl->buf->pos = cl->buf->last;
             }
 
-            ngx_http_graph_attach_set_error(ctx,
-                                NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                "AttachmentTooLarge",
-                                "The upload is larger than this gateway "
-                                "accepts (graph_attach_max_size).");
+            ngx_http_graph_attach_set_error(ctx, GA_ERR_UPLOAD_TOO_LARGE);
 
             r->lingering_close = 1;
 
@@ -293,16 +289,14 @@ ngx_http_graph_attach_body_end(ngx_http_graph_attach_ctx_t *ctx)
     if (body->out_buf == NULL
         && ngx_http_graph_attach_reserve(body, 1) != NGX_OK)
     {
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                        "InternalError", "Out of memory.");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_OUT_OF_MEMORY);
         return;
     }
 
     body->out_buf->last_buf = 1;
 
     if (ngx_http_graph_attach_pass(body, body->out_buf) != NGX_OK) {
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                        "InternalError", "Out of memory.");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_OUT_OF_MEMORY);
         return;
     }
 

@@ -22,15 +22,8 @@
 #include "ga_json.h"
 
 
-typedef struct {
-    ngx_uint_t   status;
-    const char  *code;
-    const char  *message;
-} ngx_http_graph_attach_status_t;
-
-
 static ngx_int_t ngx_http_graph_attach_error_body(ngx_http_request_t *r,
-    ngx_http_graph_attach_error_t *err, ngx_str_t *json);
+    const ga_error_t *err, ngx_str_t *json);
 static void ngx_http_graph_attach_json_headers(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx, size_t len);
 static ngx_int_t ngx_http_graph_attach_header_filter(ngx_http_request_t *r);
@@ -42,41 +35,9 @@ static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 
-/* codes for the responses nginx makes itself, by status */
-
-static ngx_http_graph_attach_status_t  ngx_http_graph_attach_statuses[] = {
-    { NGX_HTTP_BAD_REQUEST, "BadRequest",
-      "The request could not be read." },
-    { NGX_HTTP_FORBIDDEN, "Forbidden",
-      "Access to this gateway is denied." },
-    { NGX_HTTP_NOT_FOUND, "UnsupportedPath",
-      "Nothing is served at this path." },
-    { NGX_HTTP_NOT_ALLOWED, "MethodNotAllowed",
-      "Only POST creates an attachment." },
-    { NGX_HTTP_REQUEST_TIME_OUT, "RequestTimeout",
-      "The request body did not arrive in time." },
-    { NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "AttachmentTooLarge",
-      "The upload is larger than this gateway accepts "
-      "(graph_attach_max_size)." },
-    { NGX_HTTP_REQUEST_URI_TOO_LARGE, "InvalidPathSegment",
-      "The request path is too long." },
-    { NGX_HTTP_TOO_MANY_REQUESTS, "TooManyRequests",
-      "Too many requests; retry later." },
-    { NGX_HTTP_INTERNAL_SERVER_ERROR, "InternalError",
-      "The gateway failed to process the request." },
-    { NGX_HTTP_BAD_GATEWAY, "BadGateway",
-      "Microsoft Graph could not be reached." },
-    { NGX_HTTP_SERVICE_UNAVAILABLE, "ServiceUnavailable",
-      "The gateway is unavailable; retry later." },
-    { NGX_HTTP_GATEWAY_TIME_OUT, "GatewayTimeout",
-      "Microsoft Graph did not answer in time." },
-    { 0, "RequestFailed", "The request failed." }
-};
-
-
 void
 ngx_http_graph_attach_set_error(ngx_http_graph_attach_ctx_t *ctx,
-    ngx_uint_t status, const char *code, const char *message)
+    ga_err_e err)
 {
     /* the first error is the one the client hears about */
 
@@ -84,9 +45,7 @@ ngx_http_graph_attach_set_error(ngx_http_graph_attach_ctx_t *ctx,
         return;
     }
 
-    ctx->error.status = status;
-    ctx->error.code = code;
-    ctx->error.message = message;
+    ctx->error = *ga_error(err);
 }
 
 
@@ -178,7 +137,7 @@ ngx_http_graph_attach_send_error(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_graph_attach_error_body(ngx_http_request_t *r,
-    ngx_http_graph_attach_error_t *err, ngx_str_t *json)
+    const ga_error_t *err, ngx_str_t *json)
 {
     size_t   code_len, message_len;
     u_char  *p;
@@ -233,9 +192,8 @@ ngx_http_graph_attach_json_headers(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_graph_attach_header_filter(ngx_http_request_t *r)
 {
+    ga_error_t                         err;
     ngx_http_graph_attach_ctx_t       *ctx;
-    ngx_http_graph_attach_error_t      err;
-    ngx_http_graph_attach_status_t    *s;
     ngx_http_graph_attach_loc_conf_t  *alcf;
 
     if (r != r->main) {
@@ -285,15 +243,8 @@ ngx_http_graph_attach_header_filter(ngx_http_request_t *r)
         err = ctx->error;
 
     } else {
-        for (s = ngx_http_graph_attach_statuses; s->status; s++) {
-            if (s->status == r->err_status) {
-                break;
-            }
-        }
-
+        err = *ga_error(ga_error_for_status(r->err_status));
         err.status = r->err_status;
-        err.code = s->code;
-        err.message = s->message;
 
         /* what $graph_attach_result reports */
         ctx->error = err;

@@ -66,23 +66,17 @@ ngx_http_graph_attach_form_end(ngx_http_graph_attach_ctx_t *ctx)
     }
 
     if (!body->file_seen) {
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "NoFilePart",
-                                "The form has no file part (a part with "
-                                "a filename).");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_NO_FILE_PART);
         return NGX_ERROR;
     }
 
     if (body->file_size == 0) {
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "EmptyFile",
-                                "The file is empty.");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_EMPTY_FILE);
         return NGX_ERROR;
     }
 
     if (ngx_http_graph_attach_suffix(ctx) != NGX_OK) {
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                        "InternalError", "Out of memory.");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_OUT_OF_MEMORY);
         return NGX_ERROR;
     }
 
@@ -94,7 +88,7 @@ void
 ngx_http_graph_attach_form_error(ngx_http_graph_attach_ctx_t *ctx,
     int rc)
 {
-    const char  *code, *message;
+    ga_err_e  err;
 
     if (ctx->error.status) {
         /* a callback refused the upload and said why */
@@ -104,40 +98,49 @@ ngx_http_graph_attach_form_error(ngx_http_graph_attach_ctx_t *ctx,
     switch (rc) {
 
     case GA_MP_ERR_NO_DELIMITER:
-        code = "InvalidMultipart";
-        message = "The body has no delimiter with the declared boundary.";
+        err = GA_ERR_NO_DELIMITER;
         break;
 
     case GA_MP_ERR_TRUNCATED:
-        code = "TruncatedBody";
-        message = "The body ends before the closing multipart delimiter.";
+        err = GA_ERR_TRUNCATED;
         break;
 
     case GA_MP_ERR_HEADER_TOO_LARGE:
-        code = "PartHeaderTooLarge";
-        message = "A part header line is too long.";
+        err = GA_ERR_PART_HEADER_TOO_LONG;
         break;
 
     case GA_MP_ERR_TOO_MANY_HEADERS:
-        code = "PartHeaderTooLarge";
-        message = "A part has too many header lines.";
+        err = GA_ERR_TOO_MANY_PART_HEADERS;
         break;
 
     case GA_MP_ERR_BAD_HEADER:
-        code = "InvalidPartHeader";
-        message = "A part header is malformed.";
+        err = GA_ERR_BAD_PART_HEADER;
         break;
 
+    case GA_MP_ERR_CALLBACK:
+
+        /*
+         * a callback that fails without an error of its own ran out of
+         * memory, or the digest or an output buffer failed: the
+         * gateway's fault, not the client's
+         */
+
+        ngx_log_error(NGX_LOG_ERR, ctx->body->log, 0,
+                      "graph_attach: converting the upload failed");
+
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_INTERNAL);
+        return;
+
     default:
-        code = "InvalidMultipart";
-        message = "The multipart body is malformed.";
+        err = GA_ERR_BAD_MULTIPART;
         break;
     }
 
     ngx_log_error(NGX_LOG_INFO, ctx->body->log, 0,
-                  "graph_attach: upload refused: %s", ga_multipart_strerror(rc));
+                  "graph_attach: upload refused: %s",
+                  ga_multipart_strerror(rc));
 
-    ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST, code, message);
+    ngx_http_graph_attach_set_error(ctx, err);
 }
 
 
@@ -163,9 +166,7 @@ ngx_http_graph_attach_part_begin(void *data)
      */
 
     if (++body->parts > body->max_fields + 1) {
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "TooManyFields",
-                                "The form has too many fields.");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_TOO_MANY_FIELDS);
         return -1;
     }
     body->field = NULL;
@@ -191,10 +192,7 @@ ngx_http_graph_attach_part_header(void *data, const u_char *name,
            == 0)
     {
         if (body->part_has_disposition) {
-            ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidPartHeader",
-                                "A part has two Content-Disposition "
-                                "headers.");
+            ngx_http_graph_attach_set_error(ctx, GA_ERR_TWO_DISPOSITIONS);
             return -1;
         }
 
@@ -215,9 +213,7 @@ ngx_http_graph_attach_part_header(void *data, const u_char *name,
            == 0)
     {
         if (body->part_has_type) {
-            ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidPartHeader",
-                                "A part has two Content-Type headers.");
+            ngx_http_graph_attach_set_error(ctx, GA_ERR_TWO_PART_TYPES);
             return -1;
         }
 
@@ -230,10 +226,8 @@ ngx_http_graph_attach_part_header(void *data, const u_char *name,
                                     NGX_HTTP_GRAPH_ATTACH_CONTENT_TYPE_MAX)
             != NGX_OK)
         {
-            ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidContentType",
-                                "The file part's Content-Type is empty, "
-                                "too long or not printable ASCII.");
+            ngx_http_graph_attach_set_error(ctx,
+                    GA_ERR_PART_TYPE_NOT_PRINTABLE);
             return -1;
         }
 
@@ -269,10 +263,7 @@ ngx_http_graph_attach_part_header(void *data, const u_char *name,
             return 0;
         }
 
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "UnsupportedTransferEncoding",
-                                "Content-Transfer-Encoding other than "
-                                "binary, 8bit or 7bit is not accepted.");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_TRANSFER_ENCODING);
         return -1;
     }
 
@@ -316,32 +307,19 @@ ngx_http_graph_attach_disposition(ngx_http_graph_attach_ctx_t *ctx,
         break;
 
     case GA_HP_ERR_DUPLICATE:
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidPartHeader",
-                                "A Content-Disposition parameter is "
-                                "repeated.");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_DISPOSITION_PARAM_REPEATED);
         return NGX_ERROR;
 
     case GA_HP_ERR_NOT_FORM_DATA:
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidPartHeader",
-                                "A part's Content-Disposition is not "
-                                "form-data.");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_NOT_FORM_DATA);
         return NGX_ERROR;
 
     case GA_HP_ERR_BAD_VALUE:
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidFileName",
-                                "A field name or filename is not valid "
-                                "(bad encoding, not UTF-8, or a raw control "
-                                "character).");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_BAD_FILENAME);
         return NGX_ERROR;
 
     default:
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidPartHeader",
-                                "A part's Content-Disposition is "
-                                "malformed.");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_BAD_DISPOSITION);
         return NGX_ERROR;
     }
 
@@ -376,10 +354,7 @@ ngx_http_graph_attach_disposition(ngx_http_graph_attach_ctx_t *ctx,
         && ngx_strncasecmp(name.data, (u_char *) "filename", 8) == 0
         && (name.len == 8 || name.data[8] == '*'))
     {
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidField",
-                                "A form field may not be named \"filename\"; "
-                                "the \"name\" field names the attachment.");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_FIELD_NAMED_FILENAME);
         return NGX_ERROR;
     }
 
@@ -407,9 +382,7 @@ ngx_http_graph_attach_part_headers_done(void *data)
     body = ctx->body;
 
     if (!body->part_has_disposition) {
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidPartHeader",
-                                "A part has no Content-Disposition.");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_NO_DISPOSITION);
         return -1;
     }
 
@@ -439,10 +412,7 @@ ngx_http_graph_attach_part_headers_done(void *data)
     }
 
     if (field->data) {
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidField",
-                                "A form field (name, contentType, isInline "
-                                "or contentId) is repeated.");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_FIELD_REPEATED);
         return -1;
     }
 
@@ -470,10 +440,7 @@ ngx_http_graph_attach_file_begin(ngx_http_graph_attach_ctx_t *ctx)
     body = ctx->body;
 
     if (body->file_seen) {
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "TooManyFiles",
-                                "The form has more than one file part; "
-                                "send one file per request.");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_TOO_MANY_FILES);
         return NGX_ERROR;
     }
 
@@ -539,11 +506,7 @@ ngx_http_graph_attach_part_data(void *data, const u_char *p, size_t len)
         body->file_size += len;
 
         if (body->file_size > body->max_size) {
-            ngx_http_graph_attach_set_error(ctx,
-                                NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                "AttachmentTooLarge",
-                                "The file is larger than this gateway "
-                                "accepts (graph_attach_max_size).");
+            ngx_http_graph_attach_set_error(ctx, GA_ERR_FILE_TOO_LARGE);
             return -1;
         }
 
@@ -563,9 +526,7 @@ ngx_http_graph_attach_part_data(void *data, const u_char *p, size_t len)
     default:
 
         if (body->field->len + len > NGX_HTTP_GRAPH_ATTACH_FIELD_MAX) {
-            ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidField",
-                                "A form field is too long.");
+            ngx_http_graph_attach_set_error(ctx, GA_ERR_FIELD_TOO_LONG);
             return -1;
         }
 
@@ -625,9 +586,7 @@ ngx_http_graph_attach_suffix(ngx_http_graph_attach_ctx_t *ctx)
     *name = body->field_name.data ? body->field_name : body->filename;
 
     if (!ga_utf8_valid(name->data, name->len)) {
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidFileName",
-                                "The attachment name is not valid UTF-8.");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_NAME_NOT_UTF8);
         return NGX_ERROR;
     }
 
@@ -637,11 +596,7 @@ ngx_http_graph_attach_suffix(ngx_http_graph_attach_ctx_t *ctx)
      */
 
     if (ga_encoded_word_find(name->data, name->len)) {
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidFileName",
-                                "The attachment name holds an RFC 2047 "
-                                "encoded word (=?charset?B|Q?...?=); send "
-                                "the name as UTF-8.");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_NAME_ENCODED_WORD);
         return NGX_ERROR;
     }
 
@@ -654,10 +609,8 @@ ngx_http_graph_attach_suffix(ngx_http_graph_attach_ctx_t *ctx)
                                     NGX_HTTP_GRAPH_ATTACH_CONTENT_TYPE_MAX)
             != NGX_OK)
         {
-            ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidField",
-                                "The contentType field is empty, too long "
-                                "or not printable ASCII.");
+            ngx_http_graph_attach_set_error(ctx,
+                    GA_ERR_FIELD_TYPE_NOT_PRINTABLE);
             return NGX_ERROR;
         }
     }
@@ -676,16 +629,12 @@ ngx_http_graph_attach_suffix(ngx_http_graph_attach_ctx_t *ctx)
 
     if (n == 0) {
         if (declared == &body->field_content_type) {
-            ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidField",
-                                "The contentType field is not a media "
-                                "type (type/subtype).");
+            ngx_http_graph_attach_set_error(ctx,
+                    GA_ERR_FIELD_TYPE_NOT_MEDIA_TYPE);
 
         } else {
-            ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidContentType",
-                                "The file part's Content-Type is not a "
-                                "media type (type/subtype).");
+            ngx_http_graph_attach_set_error(ctx,
+                    GA_ERR_PART_TYPE_NOT_MEDIA_TYPE);
         }
 
         return NGX_ERROR;
@@ -709,9 +658,7 @@ ngx_http_graph_attach_suffix(ngx_http_graph_attach_ctx_t *ctx)
                                         (u_char *) "false", 5)
                         == 0))
         {
-            ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidField",
-                                "The isInline field must be true or false.");
+            ngx_http_graph_attach_set_error(ctx, GA_ERR_FIELD_IS_INLINE);
             return NGX_ERROR;
         }
     }
@@ -729,11 +676,7 @@ ngx_http_graph_attach_suffix(ngx_http_graph_attach_ctx_t *ctx)
     {
         /* Graph writes it into a MIME header: no CR, LF, space or NUL */
 
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_BAD_REQUEST,
-                                "InvalidField",
-                                "The contentId field must be 1 to 250 "
-                                "printable ASCII characters (RFC 2392), "
-                                "without spaces.");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_FIELD_CONTENT_ID);
         return NGX_ERROR;
     }
 

@@ -264,10 +264,7 @@ ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
     n = ga_ext_get(name->data, name->len, ext);
 
     if (ngx_http_graph_attach_denied_extension(alcf, ext, n) != NGX_OK) {
-        ngx_http_graph_attach_set_error(ctx, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                "ExtensionNotAllowed",
-                                "Files with this extension may not be "
-                                "attached.");
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_EXTENSION_NOT_ALLOWED);
         return NGX_DECLINED;
     }
 
@@ -323,11 +320,7 @@ ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
         }
 
         if (n == 0 || k < n) {
-            ngx_http_graph_attach_set_error(ctx,
-                                NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                "ExtensionNotAllowed",
-                                "Files with this extension may not be "
-                                "attached.");
+            ngx_http_graph_attach_set_error(ctx, GA_ERR_EXTENSION_NOT_ALLOWED);
             return NGX_DECLINED;
         }
     }
@@ -347,11 +340,7 @@ ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
                           "graph_attach: content is %s, declared \"%V\"",
                           ga_sniff_name(kind), type);
 
-            ngx_http_graph_attach_set_error(ctx,
-                                NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                "ContentMismatch",
-                                "The file's content does not match its "
-                                "declared type or extension.");
+            ngx_http_graph_attach_set_error(ctx, GA_ERR_CONTENT_MISMATCH);
             return NGX_DECLINED;
         }
     }
@@ -360,10 +349,7 @@ ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
 
 type_not_allowed:
 
-    ngx_http_graph_attach_set_error(ctx, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                    "AttachmentTypeNotAllowed",
-                                    "This content type may not be attached "
-                                    "here.");
+    ngx_http_graph_attach_set_error(ctx, GA_ERR_TYPE_NOT_ALLOWED);
     return NGX_DECLINED;
 }
 
