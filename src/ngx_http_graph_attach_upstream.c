@@ -506,6 +506,12 @@ ngx_http_graph_attach_pass_header(ngx_conf_t *cf, ngx_command_t *cmd,
 
     for (i = 1; i < cf->args->nelts; i++) {
 
+        /* "off" among names is a mistake, not a header named Off */
+
+        if (value[i].len == 3 && ngx_strncmp(value[i].data, "off", 3) == 0) {
+            goto combined;
+        }
+
         if (!ngx_http_graph_attach_is_token(&value[i])) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid header name \"%V\" in \"%V\": "
