@@ -18,7 +18,9 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use GraphAttach::Test;
 use GraphAttach::Hostile;
-use Time::HiRes qw(time);
+use IO::Select;
+use IO::Socket::INET;
+use Time::HiRes qw(time sleep);
 
 my $t = GraphAttach::Test->new(workers => 1);
 
@@ -81,9 +83,10 @@ http {
 @{[ loc('/pass/', 'graph_attach_pass_header X-Custom-Thing x-FORWARDED-for;') ]}
 @{[ loc('/twice/', "graph_attach_pass_header X-A;\n"
                  . "            graph_attach_pass_header X-B X-A accept;") ]}
-@{[ loc('/psh/', "proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;\n"
-               . "            proxy_set_header X-Operator set-by-config;\n"
-               . "            proxy_set_header X-Echo-Anchor \$http_x_anchormailbox;") ]}
+@{[ loc('/psh/',
+        "proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;\n"
+      . "            proxy_set_header X-Operator set-by-config;\n"
+      . "            proxy_set_header X-Echo-Anchor \$http_x_anchormailbox;") ]}
     }
 
     server {
@@ -235,7 +238,8 @@ my @allowed = (
     [ 'Accept-Language', 'de-CH, fr;q=0.5' ],
     [ 'User-Agent', 'hostile-headers-test/1.0 (+https://example.org)' ],
     [ 'X-Request-Id', 'req-8f14e45f-ceea-467f' ],
-    [ 'traceparent', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' ],
+    [ 'traceparent',
+      '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' ],
     [ 'tracestate', 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7' ],
 );
 
@@ -402,13 +406,293 @@ my @allowed = (
               "$n headers: Accept still passes");
 }
 
+# --- an attacker's review --------------------------------------------------
+# Each attempt either is refused by nginx with nothing sent to Graph, or
+# gets its 201 without its marker value in any header Graph received.
+
+# a raw request: the multipart upload with EXTRA header lines (raw
+# bytes); chunked => 1 sends the body chunked with TRAILER lines
+sub raw_upload {
+    my ($port, $extra, %o) = @_;
+    my ($ct, $body) = multipart(parts => [ good_part() ]);
+    my $req = "POST /graph/$tail HTTP/1.1\r\nHost: localhost\r\n"
+            . "Content-Type: $ct\r\n$extra";
+    if ($o{chunked}) {
+        $req .= "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+              . sprintf("%x\r\n", length $body) . "$body\r\n0\r\n"
+              . ($o{trailer} // '') . "\r\n";
+    } else {
+        $req .= "Content-Length: " . length($body) . "\r\n"
+            unless $o{no_length};
+        $req .= "Connection: close\r\n\r\n$body";
+    }
+    return $t->request(raw => $req, port => $port);
+}
+
+sub no_marker {
+    my ($rec, $marker, $label) = @_;
+    my $all = join "\n", map { "$_->[0]: $_->[1]" } @{ $rec->{header_list} };
+    unlike($all, qr/\Q$marker\E/, "$label: $marker did not reach Graph");
+}
+
+# judges one attempt: WANT is the status nginx answers; for 201 the
+# marker must not be upstream, otherwise nothing may be
+sub attempt {
+    my ($label, $want, $marker, $r) = @_;
+    my @rec = $t->graph_records;
+    is($r && $r->{status}, $want, "$label: $want")
+        or diag($r ? substr($r->{raw} // '', 0, 300) : 'no response');
+    if ($want == 201) {
+        is(scalar @rec, 1, "$label: one request reached Graph");
+        no_marker($rec[0] || { header_list => [] }, $marker, $label);
+        only_allowed($rec[0] || { header_list => [] }, $label,
+                     'x-custom-thing');
+    } else {
+        is(scalar @rec, 0, "$label: nothing reached Graph");
+    }
+    return $rec[0];
+}
+
+my $lax = $port3;
+my $def = $t->port;
+
+for my $c (
+    # underscores_in_headers on: "_" is not "-"
+    [ 'X_Custom_Thing (underscores on)', $lax, 201, "X_Custom_Thing: S-1\r\n" ],
+    [ 'Accept_Language (underscores on)', $lax, 201,
+      "Accept_Language: S-2\r\n" ],
+    [ 'X_AnchorMailbox (underscores on)', $lax, 201,
+      "X_AnchorMailbox: S-3\r\n" ],
+    [ 'X_Custom_Thing (underscores off)', $def, 201,
+      "X_Custom_Thing: S-4\r\n" ],
+    # ignore_invalid_headers off keeps odd names: none matches the list
+    [ 'a 0xff byte in the name', $lax, 201, "X-Custom-Thing\xff: S-5\r\n" ],
+    [ 'a longer allowed-looking name', $lax, 201,
+      "Accept-Language-" . 'x' x 200 . ": S-6\r\n" ],
+    [ 'names one byte off', $lax, 201,
+      "Accept-Languag: S-7\r\nAccept-Language2: S-7\r\n"
+      . "X-Custom-Things: S-7\r\nX-Custom-Thin: S-7\r\n" ],
+    [ 'bare LF line ends', $lax, 201,
+      "Accept: lf\nX-AnchorMailbox: S-8\n" ],
+    # what nginx refuses whatever ignore_invalid_headers says
+    [ 'a space before the colon', $lax, 400, "Accept-Language : S-9\r\n" ],
+    [ 'a tab before the colon', $lax, 400, "X-Custom-Thing\t: S-10\r\n" ],
+    [ 'a NUL in the name', $lax, 400, "Accept-Lan\0guage: S-11\r\n" ],
+    [ 'obs-fold (space)', $lax, 400,
+      "Accept: a\r\n X-AnchorMailbox: S-12\r\n" ],
+    [ 'obs-fold (tab)', $lax, 400, "Accept: a\r\n\tX-AnchorMailbox: S-13\r\n" ],
+    [ 'an empty name', $lax, 400, ": S-14\r\n" ],
+    [ 'no colon', $lax, 400, "Accept-Language S-15\r\n" ],
+    [ 'a bare CR in a value', $lax, 400,
+      "Accept: a\rX-AnchorMailbox: S-16\r\n" ],
+    [ 'two Hosts', $def, 400, "Host: graph.microsoft.com\r\n" ],
+    [ 'two Content-Lengths', $def, 400, "Content-Length: 5\r\n" ],
+    [ 'Transfer-Encoding and Content-Length', $def, 400,
+      "Transfer-Encoding: chunked\r\n" ],
+) {
+    my ($label, $port, $want, $extra) = @$c;
+    my ($marker) = $extra =~ /(S-\d+)/;
+    $marker //= 'graph.microsoft.com';
+    $t->graph_clear;
+    attempt($label, $want, $marker, raw_upload($port, $extra));
+}
+
+{
+    $t->graph_clear;
+    attempt('Transfer-Encoding: gzip, chunked', 501, 'gzip',
+            raw_upload($def, "Transfer-Encoding: gzip, chunked\r\n",
+                       no_length => 1));
+
+    $t->graph_clear;
+    attempt('Transfer-Encoding twice', 400, 'chunked',
+            raw_upload($def, "Transfer-Encoding: chunked\r\n", chunked => 1));
+
+    $t->graph_clear;
+    attempt('"Transfer-Encoding :" (lenient server)', 400, 'chunked',
+            raw_upload($lax, "Transfer-Encoding : chunked\r\n",
+                       no_length => 1));
+
+    # nginx reads and discards trailers: they never join the headers
+    $t->graph_clear;
+    my $rec = attempt('headers in a chunked trailer', 201, 'S-20',
+                      raw_upload($def, '', chunked => 1,
+                                 trailer => "X-AnchorMailbox: S-20\r\n"
+                                          . "Accept-Language: S-20\r\n"));
+    ok(!exists(($rec || {})->{headers}{'transfer-encoding'}),
+       'trailer: the request to Graph is not chunked');
+}
+
+# duplicated Content-Type: the first is the one judged, and the client's
+# never passes whatever the second says
+{
+    $t->graph_clear;
+    my $rec = attempt('Content-Type multipart, then application/json', 201,
+                      'S-21', raw_upload($def, "Content-Type: application/json;"
+                                               . " x=S-21\r\n"));
+    is_deeply([ up_values($rec || { header_list => [] }, 'content-type') ],
+              [ 'application/json' ], 'one Content-Type, the module\'s');
+
+    $t->graph_clear;
+    my ($ct, $body) = multipart(parts => [ good_part() ]);
+    my $r = $t->request(raw => "POST /graph/$tail HTTP/1.1\r\n"
+                             . "Host: localhost\r\n"
+                             . "Content-Type: text/plain\r\n"
+                             . "Content-Type: $ct\r\n"
+                             . "Content-Length: " . length($body) . "\r\n"
+                             . "Connection: close\r\n\r\n$body");
+    refused($t, $r, 415, 'UnsupportedMediaType',
+            'Content-Type text/plain, then multipart');
+}
+
+# Connection: odd spacing and empty elements still name the header; a
+# name one byte off names nothing
+{
+    $t->graph_clear;
+    my $r = raw_upload($def, "Accept-Language: S-22\r\n"
+                           . "Connection: ,, \"x\" ,accept-language ,\r\n");
+    attempt('Connection with empty elements', 201, 'S-22', $r);
+
+    $t->graph_clear;
+    $r = raw_upload($def, "Accept-Language: kept\r\n"
+                        . "Connection: accept-languag, accept-language-x\r\n");
+    my $rec = attempt('Connection naming near misses', 201, 'S-none', $r);
+    is_deeply([ up_values($rec || { header_list => [] }, 'accept-language') ],
+              [ 'kept' ], 'near misses in Connection drop nothing');
+}
+
+# HTTP/2 through curl (names lower-cased, Connection stripped by curl)
+{
+    $t->graph_clear;
+    my $file = $t->servroot . '/tmp/h2.txt';
+    open(my $fh, '>', $file) or die "$file: $!";
+    print {$fh} "h2 upload\n";
+    close $fh;
+    my $r = $t->curl('--http2-prior-knowledge',
+                     '-H', 'X-AnchorMailbox: S-30', '-H', 'Prefer: S-30',
+                     '-H', 'te: trailers', '-H', 'Cookie: S-30',
+                     '-H', 'Authorization: Bearer S-30',
+                     '-H', 'X-HTTP-Method-Override: S-30',
+                     '-H', 'Accept-Language: de',
+                     '-F', "file=\@$file;type=text/plain",
+                     'http://127.0.0.1:' . $t->h2_port . "/pass/$tail");
+    is($r->{version}, 'HTTP/2', 'curl h2: spoke HTTP/2');
+    my $rec = attempt('curl h2', 201, 'S-30', $r);
+    is_deeply([ up_values($rec || { header_list => [] }, 'accept-language') ],
+              [ 'de' ], 'curl h2: Accept-Language passes');
+}
+
+# HTTP/2 frames written by hand, to send what curl will not: upper-case
+# names, connection-specific fields, odd bytes.  HPACK literals without
+# Huffman coding; the answer is read as frame types only.
+
+sub hpack_int {
+    my ($n) = @_;
+    return chr($n) if $n < 127;
+    my $s = chr(127);
+    $n -= 127;
+    while ($n >= 128) {
+        $s .= chr(($n & 127) | 128);
+        $n >>= 7;
+    }
+    return $s . chr($n);
+}
+
+sub h2_frame {
+    my ($type, $flags, $stream, $payload) = @_;
+    return substr(pack('N', length $payload), 1)
+         . pack('CCN', $type, $flags, $stream) . $payload;
+}
+
+# sends one upload with the extra [name, value] fields; returns the
+# types of the frames nginx sent on the stream (1 HEADERS, 3 RST_STREAM)
+# or the connection (7 GOAWAY)
+sub h2_upload {
+    my (@fields) = @_;
+    my ($ct, $body) = multipart(parts => [ good_part() ]);
+    my $block = join '', map {
+        "\x00" . hpack_int(length $_->[0]) . $_->[0]
+               . hpack_int(length $_->[1]) . $_->[1]
+    } ([ ':method', 'POST' ], [ ':scheme', 'http' ],
+       [ ':path', "/pass/$tail" ], [ ':authority', 'localhost' ],
+       [ 'content-type', $ct ], [ 'content-length', length $body ],
+       @fields);
+
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $t->h2_port, Proto => 'tcp')
+        or die "h2 connect: $!";
+    binmode $s;
+    syswrite($s, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" . h2_frame(4, 0, 0, '')
+                 . h2_frame(1, 4, 1, $block) . h2_frame(0, 1, 1, $body));
+
+    my $sel = IO::Select->new($s);
+    my ($buf, %seen) = ('');
+    my $end = time + 10 * $t->slow;
+    READ: while (time < $end && $sel->can_read(1)) {
+        sysread($s, $buf, 65536, length $buf) or last;
+        while (length $buf >= 9) {
+            my $len = unpack('N', "\0" . substr($buf, 0, 3));
+            my ($type, $flags, $stream) = unpack('CCN', substr($buf, 3, 6));
+            last if length $buf < 9 + $len;
+            substr($buf, 0, 9 + $len) = '';
+            syswrite($s, h2_frame(4, 1, 0, '')) if $type == 4 && !($flags & 1);
+            $seen{$type} = 1 if $stream == 1 || $type == 7;
+            last READ if $type == 7 || $type == 3
+                         || ($stream == 1 && $flags & 1);
+        }
+    }
+    close $s;
+    return \%seen;
+}
+
+for my $c (
+    # refused by nginx: RST_STREAM or GOAWAY, nothing upstream
+    [ 'h2: an upper-case name', 0, [ 'X-AnchorMailbox', 'S-40' ] ],
+    [ 'h2: a mixed-case allowed name', 0, [ 'Accept-language', 'S-41' ] ],
+    [ 'h2: a trailing space in a name', 0, [ 'accept-language ', 'S-42' ] ],
+    [ 'h2: a colon in a name', 0, [ 'x-a:b', 'S-43' ] ],
+    [ 'h2: an empty name', 0, [ '', 'S-44' ] ],
+    [ 'h2: a NUL in a value', 0, [ 'accept', "a\0S-45" ] ],
+    [ 'h2: CRLF in a value', 0, [ 'accept', "a\r\nX-AnchorMailbox: S-46" ] ],
+    [ 'h2: transfer-encoding', 0, [ 'transfer-encoding', 'S-47' ] ],
+    [ 'h2: a pseudo-header after the fields', 0, [ 'accept', 'x' ],
+      [ ':path', '/S-48' ] ],
+    # accepted, the marker dropped
+    [ 'h2: connection names accept-language', 1,
+      [ 'connection', 'accept-language' ], [ 'accept-language', 'S-50' ] ],
+    [ 'h2: te, upgrade, http2-settings', 1, [ 'te', 'trailers' ],
+      [ 'upgrade', 'S-51' ], [ 'http2-settings', 'S-51' ],
+      [ 'x-anchormailbox', 'S-51' ], [ 'prefer', 'S-51' ] ],
+    [ 'h2: an underscore name', 1, [ 'x_custom_thing', 'S-52' ] ],
+    [ 'h2: cookie crumbs', 1, [ 'cookie', 'a=S-53' ], [ 'cookie', 'b=S-53' ] ],
+    [ 'h2: a second content-type', 1,
+      [ 'content-type', 'application/json; x=S-54' ] ],
+) {
+    my ($label, $ok, @fields) = @$c;
+    my ($marker) = join(' ', map { @$_ } @fields) =~ /(S-\d+)/;
+    $t->graph_clear;
+    my $seen = h2_upload(@fields);
+    sleep 0.1 * $t->slow;
+    my @rec = $t->graph_records;
+    if ($ok) {
+        is(scalar @rec, 1, "$label: one request reached Graph");
+        is($rec[0] && $rec[0]{status}, 201, "$label: the stand-in's 201");
+        no_marker($rec[0] || { header_list => [] }, $marker, $label);
+        only_allowed($rec[0] || { header_list => [] }, $label,
+                     'x-custom-thing');
+    } else {
+        ok($seen->{1} || $seen->{3} || $seen->{7},
+           "$label: nginx answered (HEADERS, RST_STREAM or GOAWAY)");
+        is(scalar @rec, 0, "$label: nothing reached Graph");
+    }
+}
+
 # --- configuration refusals -----------------------------------------------
 
 for my $c (
     [ 'authorization', 'graph_attach_pass_header authorization;',
-      qr/"graph_attach_pass_header" cannot pass "authorization": the module sets it/ ],
+      qr/"graph_attach_pass_header" cannot pass "authorization": the module/ ],
     [ 'Authorization, any case', 'graph_attach_pass_header X-A AuthoriZation;',
-      qr/cannot pass "AuthoriZation": the module sets it \(the service token\)/ ],
+      qr/cannot pass "AuthoriZation": the module sets it \(the service/ ],
     [ 'content-type', 'graph_attach_pass_header Content-Type;',
       qr/cannot pass "Content-Type": the module sets it/ ],
     [ 'content-length', 'graph_attach_pass_header content-length;',
@@ -418,7 +702,7 @@ for my $c (
     [ 'host', 'graph_attach_pass_header Host;',
       qr/cannot pass "Host": proxy_pass sets it/ ],
     [ 'transfer-encoding', 'graph_attach_pass_header Transfer-Encoding;',
-      qr/cannot pass "Transfer-Encoding": it describes the client's multipart body/ ],
+      qr/cannot pass "Transfer-Encoding": it describes the client's multi/ ],
     [ 'cookie', 'graph_attach_pass_header Cookie;',
       qr/cannot pass "Cookie": it is the client's credential/ ],
     [ 'proxy-authorization', 'graph_attach_pass_header Proxy-Authorization;',
@@ -432,7 +716,8 @@ for my $c (
     [ 'upgrade', 'graph_attach_pass_header Upgrade;',
       qr/cannot pass "Upgrade": it is hop-by-hop/ ],
     [ 'a colon', 'graph_attach_pass_header X-Foo:;',
-      qr/invalid header name "X-Foo:" in "graph_attach_pass_header": a header name is an RFC 9110 token/ ],
+      qr/invalid header name "X-Foo:" in "graph_attach_pass_header": (?x)
+         a\ header\ name\ is\ an\ RFC\ 9110\ token/ ],
     [ 'a space', 'graph_attach_pass_header "X Foo";',
       qr/invalid header name "X Foo" in "graph_attach_pass_header"/ ],
     [ 'empty', 'graph_attach_pass_header "";',
@@ -446,7 +731,8 @@ for my $c (
     [ 'a control byte', "graph_attach_pass_header \"X-A\tB\";",
       qr/invalid header name "X-A\tB"/ ],
     [ 'too long', 'graph_attach_pass_header X-' . 'a' x 127 . ';',
-      qr/header name "X-a+" in "graph_attach_pass_header" is longer than 128 bytes/ ],
+      qr/header name "X-a+" in "graph_attach_pass_header" is longer(?x)
+         \ than\ 128\ bytes/ ],
     [ 'off with names', 'graph_attach_pass_header off X-A;',
       qr/"graph_attach_pass_header off" cannot be combined with header names/ ],
     [ 'names, then off', "graph_attach_pass_header X-A;\n"
