@@ -86,7 +86,8 @@ http {
 @{[ loc('/psh/',
         "proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;\n"
       . "            proxy_set_header X-Operator set-by-config;\n"
-      . "            proxy_set_header X-Echo-Anchor \$http_x_anchormailbox;") ]}
+      . "            proxy_set_header X-Echo-Anchor \$http_x_anchormailbox;\n"
+      . "            proxy_set_header X-Echo-Cookie \$http_cookie;") ]}
     }
 
     server {
@@ -343,6 +344,7 @@ my @allowed = (
                      prefix => '/psh/',
                      headers => [ [ 'X-Forwarded-For', '198.51.100.9' ],
                                   [ 'X-Operator', 'client-SMUGGLED' ],
+                                  [ 'Cookie', 'c=1' ],
                                   [ 'X-AnchorMailbox', 'ceo@contoso.com' ] ]);
     is_deeply([ up_values($rec, 'x-forwarded-for') ],
               [ '198.51.100.9, 127.0.0.1' ],
@@ -354,7 +356,11 @@ my @allowed = (
              up_names($rec)),
        'proxy_set_header X-Echo-Anchor $http_x_anchormailbox: empty, '
        . 'not sent');
-    only_allowed($rec, 'proxy_set_header', qw(x-forwarded-for x-operator));
+    is_deeply([ up_values($rec, 'x-echo-cookie') ], [ 'c=1' ],
+              'proxy_set_header X-Echo-Cookie $http_cookie: nginx keeps '
+              . 'Cookie apart, so the operator copies the client value');
+    only_allowed($rec, 'proxy_set_header', qw(x-forwarded-for x-operator
+                                              x-echo-cookie));
 }
 
 # --- Connection: allowed headers it names are hop-by-hop ------------------
