@@ -145,6 +145,13 @@ static ngx_command_t  ngx_http_graph_attach_commands[] = {
       offsetof(ngx_http_graph_attach_loc_conf_t, sniff),
       NULL },
 
+    { ngx_string("graph_attach_pass_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_graph_attach_pass_header,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("graph_attach_part_header_size"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -723,6 +730,7 @@ ngx_http_graph_attach_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     alcf->token_key = NULL;
+     *     alcf->pass = NULL;
      */
 
     alcf->enable = NGX_CONF_UNSET;
@@ -732,6 +740,7 @@ ngx_http_graph_attach_create_loc_conf(ngx_conf_t *cf)
     alcf->deny_extensions = NGX_CONF_UNSET_PTR;
     alcf->allow_extensions = NGX_CONF_UNSET_PTR;
     alcf->sniff = NGX_CONF_UNSET;
+    alcf->pass_headers = NGX_CONF_UNSET_PTR;
     alcf->part_header_size = NGX_CONF_UNSET_SIZE;
     alcf->part_headers = NGX_CONF_UNSET_UINT;
     alcf->max_fields = NGX_CONF_UNSET_UINT;
@@ -762,6 +771,7 @@ ngx_http_graph_attach_merge_loc_conf(ngx_conf_t *cf, void *parent,
                              NULL);
     ngx_conf_merge_ptr_value(conf->allow_extensions, prev->allow_extensions,
                              NULL);
+    ngx_conf_merge_ptr_value(conf->pass_headers, prev->pass_headers, NULL);
 
     ngx_conf_merge_value(conf->sniff, prev->sniff, 1);
     ngx_conf_merge_size_value(conf->part_header_size,
@@ -805,6 +815,10 @@ ngx_http_graph_attach_merge_loc_conf(ngx_conf_t *cf, void *parent,
     }
 
     ngx_http_graph_attach_redis_use(conf->redis);
+
+    if (ngx_http_graph_attach_pass_init(cf, conf, prev) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     /*
      * graph_attach_max_size is the one limit to set: core's

@@ -29,6 +29,9 @@
 #define NGX_HTTP_GRAPH_ATTACH_FIELD_MAX         4096
 #define NGX_HTTP_GRAPH_ATTACH_CONTENT_TYPE_MAX  255
 
+/* the longest name graph_attach_pass_header takes */
+#define NGX_HTTP_GRAPH_ATTACH_PASS_NAME_MAX     128
+
 
 /* http{} level settings: the token cache and the Redis servers in use */
 
@@ -47,6 +50,18 @@ typedef struct {
 } ngx_http_graph_attach_main_conf_t;
 
 
+/*
+ * The client headers that reach Graph, built when the configuration is
+ * loaded: a lower-cased name maps to its index, 1 to n
+ */
+
+typedef struct {
+    ngx_hash_t                 hash;
+    size_t                     max_len;           /* the longest name */
+    ngx_uint_t                 n;
+} ngx_http_graph_attach_pass_t;
+
+
 typedef struct {
     ngx_flag_t                 enable;
     ngx_http_complex_value_t  *token_key;
@@ -61,6 +76,10 @@ typedef struct {
     ngx_array_t               *deny_extensions;
     ngx_array_t               *allow_extensions;
     ngx_flag_t                 sniff;
+
+    /* graph_attach_pass_header names, lower-cased; empty for "off" */
+    ngx_array_t               *pass_headers;
+    ngx_http_graph_attach_pass_t  *pass;          /* shared when inherited */
 
     /* form limits */
     size_t                     part_header_size;
@@ -205,6 +224,11 @@ ngx_int_t ngx_http_graph_attach_add_variables(ngx_conf_t *cf);
 ngx_uint_t ngx_http_graph_attach_variable_used(ngx_conf_t *cf, char *name);
 
 /* ngx_http_graph_attach_upstream.c */
+char *ngx_http_graph_attach_pass_header(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_graph_attach_pass_init(ngx_conf_t *cf,
+    ngx_http_graph_attach_loc_conf_t *conf,
+    ngx_http_graph_attach_loc_conf_t *prev);
 ngx_int_t ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx);
 ngx_int_t ngx_http_graph_attach_scrub_handler(ngx_http_request_t *r);

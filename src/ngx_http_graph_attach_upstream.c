@@ -2,8 +2,9 @@
 /*
  * Copyright (C) graph-attach authors
  *
- * The request that proxy_pass sends to Graph: headers rewritten for the
- * JSON body, the service token, a fresh client-request-id.
+ * The request that proxy_pass sends to Graph: the client headers on the
+ * allow-list, the JSON body's own headers, the service token and a fresh
+ * client-request-id.
  */
 
 
@@ -16,11 +17,21 @@
 #include "ngx_http_graph_attach.h"
 
 
-static ngx_str_t *ngx_http_graph_attach_hop_by_hop(ngx_http_request_t *r);
+typedef struct {
+    ngx_str_t                      name;
+    char                          *why;
+} ngx_http_graph_attach_owned_t;
+
+
+static ngx_int_t ngx_http_graph_attach_hop_by_hop(ngx_http_request_t *r,
+    ngx_http_graph_attach_pass_t *pass, u_char **hop);
 static ngx_int_t ngx_http_graph_attach_rebuild_headers(ngx_http_request_t *r,
-    ngx_str_t *drop);
+    ngx_http_graph_attach_pass_t *pass, u_char *hop);
 static ngx_int_t ngx_http_graph_attach_request_id(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx);
+static ngx_uint_t ngx_http_graph_attach_is_token(ngx_str_t *s);
+static ngx_uint_t ngx_http_graph_attach_in(ngx_str_t *list, ngx_uint_t n,
+    ngx_str_t *name);
 
 
 static ngx_str_t  ngx_http_graph_attach_json_type =
@@ -28,28 +39,51 @@ static ngx_str_t  ngx_http_graph_attach_json_type =
 
 
 /*
- * Never forwarded: the client's credentials (Graph gets the service token
- * instead), what describes the multipart body, and hop-by-hop headers.
- * proxy_set_header NAME ""; drops any other.
+ * The client headers that always reach Graph: content negotiation, the
+ * client's name, and tracing ids that tie Graph's logs to the client's.
+ * Graph's own client-request-id is not one of them: the module sends a
+ * fresh one for every call, as Graph asks.  Everything else Graph could
+ * act on (X-AnchorMailbox, Prefer, If-Match, X-HTTP-Method-Override, ...)
+ * only passes when graph_attach_pass_header names it.
  */
 
-static ngx_str_t  ngx_http_graph_attach_drop[] = {
-    ngx_string("authorization"),
-    ngx_string("proxy-authorization"),
-    ngx_string("cookie"),
-    ngx_string("content-type"),
-    ngx_string("content-length"),
-    ngx_string("transfer-encoding"),
-    ngx_string("content-encoding"),
-    ngx_string("expect"),
-    ngx_string("client-request-id"),
-    ngx_string("connection"),
-    ngx_string("keep-alive"),
-    ngx_string("proxy-connection"),
-    ngx_string("te"),
-    ngx_string("trailer"),
-    ngx_string("upgrade"),
-    ngx_null_string
+static ngx_str_t  ngx_http_graph_attach_pass_default[] = {
+    ngx_string("accept"),
+    ngx_string("accept-language"),
+    ngx_string("user-agent"),
+    ngx_string("x-request-id"),
+    ngx_string("traceparent"),
+    ngx_string("tracestate")
+};
+
+
+/*
+ * What graph_attach_pass_header refuses: the headers that the module or
+ * proxy_pass sets, those that describe the client's multipart body, the
+ * client's credentials, and the hop-by-hop ones (RFC 9110, 7.6.1)
+ */
+
+static ngx_http_graph_attach_owned_t  ngx_http_graph_attach_owned[] = {
+    { ngx_string("authorization"), "the module sets it (the service token)" },
+    { ngx_string("content-type"), "the module sets it (the JSON body's)" },
+    { ngx_string("content-length"), "the module sets it (the JSON body's)" },
+    { ngx_string("client-request-id"), "the module sets it (a fresh one)" },
+    { ngx_string("host"), "proxy_pass sets it" },
+    { ngx_string("transfer-encoding"),
+      "it describes the client's multipart body" },
+    { ngx_string("content-encoding"),
+      "it describes the client's multipart body" },
+    { ngx_string("expect"), "it describes the client's multipart body" },
+    { ngx_string("cookie"), "it is the client's credential" },
+    { ngx_string("proxy-authorization"), "it is the client's credential" },
+    { ngx_string("connection"), "it is hop-by-hop" },
+    { ngx_string("keep-alive"), "it is hop-by-hop" },
+    { ngx_string("proxy-connection"), "it is hop-by-hop" },
+    { ngx_string("te"), "it is hop-by-hop" },
+    { ngx_string("trailer"), "it is hop-by-hop" },
+    { ngx_string("upgrade"), "it is hop-by-hop" },
+    { ngx_string("http2-settings"), "it is hop-by-hop" },
+    { ngx_null_string, NULL }
 };
 
 
@@ -59,24 +93,31 @@ static u_char  ngx_http_graph_attach_auth_key[] = "authorization";
 
 
 /*
- * The request proxy_pass sends: the client's headers less those Graph must
- * not see, and the JSON body's own.
+ * The request proxy_pass sends: the client's headers that are on the
+ * allow-list, and the JSON body's own.
  */
 
 ngx_int_t
 ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx)
 {
-    u_char           *p;
-    ngx_str_t        *drop;
-    ngx_table_elt_t  *h;
+    u_char                            *p, *hop;
+    ngx_table_elt_t                   *h;
+    ngx_http_graph_attach_loc_conf_t  *alcf;
 
-    drop = ngx_http_graph_attach_hop_by_hop(r);
-    if (drop == NULL) {
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
+
+    if (alcf->pass == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "graph_attach: no header allow-list");
         return NGX_ERROR;
     }
 
-    if (ngx_http_graph_attach_rebuild_headers(r, drop) != NGX_OK) {
+    if (ngx_http_graph_attach_hop_by_hop(r, alcf->pass, &hop) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_graph_attach_rebuild_headers(r, alcf->pass, hop) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -153,32 +194,24 @@ ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
 
 
 /*
- * The fixed drop list, plus the headers the client's Connection header
- * names: they are hop-by-hop too (RFC 9110, 7.6.1).
+ * The allowed headers that the client's Connection header names: they are
+ * hop-by-hop (RFC 9110, 7.6.1) and not passed.  Each token is looked up
+ * once and marked in *hop (NULL when none is allowed), so that the work is
+ * linear in the size of the header, not the product of two lists.
  */
 
-static ngx_str_t *
-ngx_http_graph_attach_hop_by_hop(ngx_http_request_t *r)
+static ngx_int_t
+ngx_http_graph_attach_hop_by_hop(ngx_http_request_t *r,
+    ngx_http_graph_attach_pass_t *pass, u_char **hop)
 {
     u_char           *p, *last, *start;
-    ngx_str_t        *s, *d;
-    ngx_uint_t        i;
-    ngx_array_t       names;
+    size_t            len;
+    ngx_uint_t        i, key, idx;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
+    u_char            lc[NGX_HTTP_GRAPH_ATTACH_PASS_NAME_MAX];
 
-    if (ngx_array_init(&names, r->pool, 24, sizeof(ngx_str_t)) != NGX_OK) {
-        return NULL;
-    }
-
-    for (d = ngx_http_graph_attach_drop; d->len; d++) {
-        s = ngx_array_push(&names);
-        if (s == NULL) {
-            return NULL;
-        }
-
-        *s = *d;
-    }
+    *hop = NULL;
 
     part = &r->headers_in.headers.part;
     h = part->elts;
@@ -195,9 +228,10 @@ ngx_http_graph_attach_hop_by_hop(ngx_http_request_t *r)
             i = 0;
         }
 
-        if (h[i].key.len != sizeof("connection") - 1
-            || ngx_strncmp(h[i].lowcase_key, "connection",
-                           sizeof("connection") - 1)
+        if (h[i].hash == 0
+            || h[i].key.len != sizeof("connection") - 1
+            || ngx_strncasecmp(h[i].key.data, (u_char *) "connection",
+                               sizeof("connection") - 1)
                != 0)
         {
             continue;
@@ -219,33 +253,33 @@ ngx_http_graph_attach_hop_by_hop(ngx_http_request_t *r)
                 p++;
             }
 
-            if (p == start) {
+            len = p - start;
+
+            /* a longer token names no allowed header */
+
+            if (len == 0 || len > pass->max_len) {
                 continue;
             }
 
-            s = ngx_array_push(&names);
-            if (s == NULL) {
-                return NULL;
+            key = ngx_hash_strlow(lc, start, len);
+            idx = (ngx_uint_t) ngx_hash_find(&pass->hash, key, lc, len);
+
+            if (idx == 0) {
+                continue;
             }
 
-            s->len = p - start;
-            s->data = ngx_pnalloc(r->pool, s->len);
-            if (s->data == NULL) {
-                return NULL;
+            if (*hop == NULL) {
+                *hop = ngx_pcalloc(r->pool, pass->n + 1);
+                if (*hop == NULL) {
+                    return NGX_ERROR;
+                }
             }
 
-            ngx_strlow(s->data, start, s->len);
+            (*hop)[idx] = 1;
         }
     }
 
-    s = ngx_array_push(&names);
-    if (s == NULL) {
-        return NULL;
-    }
-
-    ngx_str_null(s);
-
-    return names.elts;
+    return NGX_OK;
 }
 
 
@@ -324,7 +358,7 @@ ngx_http_graph_attach_scrub_handler(ngx_http_request_t *r)
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "graph attach: service token removed from the request");
 
-    if (ngx_http_graph_attach_rebuild_headers(r, NULL) != NGX_OK) {
+    if (ngx_http_graph_attach_rebuild_headers(r, NULL, NULL) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -333,19 +367,24 @@ ngx_http_graph_attach_scrub_handler(ngx_http_request_t *r)
 
 
 /*
- * Rebuilds the request header list without the headers named in drop (a
- * null-terminated array, or NULL) and without the injected Authorization:
- * nginx lists cannot drop elements.  A new list, so that a subrequest
- * never changes the parts it shares with its parent.
+ * Rebuilds the request header list with only the headers on the allow-list
+ * pass (all of them when NULL) less those marked in hop, and never the
+ * injected Authorization: nginx lists cannot drop elements.  A new list,
+ * so that a subrequest never changes the parts it shares with its parent.
+ * Names are lower-cased here rather than taken from lowcase_key and hash:
+ * an entry another module added may not have them right, and what is
+ * matched must be what proxy_pass sends, the key itself.
  */
 
 static ngx_int_t
-ngx_http_graph_attach_rebuild_headers(ngx_http_request_t *r, ngx_str_t *drop)
+ngx_http_graph_attach_rebuild_headers(ngx_http_request_t *r,
+    ngx_http_graph_attach_pass_t *pass, u_char *hop)
 {
-    ngx_uint_t        i, j;
+    ngx_uint_t        i, key, idx;
     ngx_list_t        headers;
     ngx_table_elt_t  *h, *header;
     ngx_list_part_t  *part;
+    u_char            lc[NGX_HTTP_GRAPH_ATTACH_PASS_NAME_MAX];
 
     if (ngx_list_init(&headers, r->pool, 20, sizeof(ngx_table_elt_t))
         != NGX_OK)
@@ -376,18 +415,23 @@ ngx_http_graph_attach_rebuild_headers(ngx_http_request_t *r, ngx_str_t *drop)
             continue;
         }
 
-        if (drop) {
-            for (j = 0; drop[j].len; j++) {
-                if (drop[j].len == header[i].key.len
-                    && ngx_strncmp(drop[j].data, header[i].lowcase_key,
-                                   drop[j].len)
-                       == 0)
-                {
-                    break;
-                }
+        if (pass) {
+            if (header[i].key.len == 0
+                || header[i].key.len > pass->max_len)
+            {
+                idx = 0;
+
+            } else {
+                key = ngx_hash_strlow(lc, header[i].key.data,
+                                      header[i].key.len);
+                idx = (ngx_uint_t) ngx_hash_find(&pass->hash, key, lc,
+                                                 header[i].key.len);
             }
 
-            if (drop[j].len) {
+            if (idx == 0 || (hop && hop[idx])) {
+                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                               "graph attach: header \"%V\" not passed",
+                               &header[i].key);
                 continue;
             }
         }
@@ -406,6 +450,273 @@ ngx_http_graph_attach_rebuild_headers(ngx_http_request_t *r, ngx_str_t *drop)
         /* the copy's own first part, not the local one */
         r->headers_in.headers.last = &r->headers_in.headers.part;
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * graph_attach_pass_header name ... | off;  Repeated at one level, the
+ * names add up; a level that sets any replaces the inherited list, as
+ * proxy_set_header does.  Names are kept lower-cased, without the ones
+ * passed anyway and without repeats, so that each has one index.
+ */
+
+char *
+ngx_http_graph_attach_pass_header(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_graph_attach_loc_conf_t *alcf = conf;
+
+    u_char                         *p;
+    ngx_str_t                      *value, *s, name;
+    ngx_uint_t                      i;
+    ngx_http_graph_attach_owned_t  *o;
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2
+        && value[1].len == 3
+        && ngx_strncmp(value[1].data, "off", 3) == 0)
+    {
+        if (alcf->pass_headers != NGX_CONF_UNSET_PTR) {
+            goto combined;
+        }
+
+        /* an empty list: only the headers passed anyway */
+
+        alcf->pass_headers = ngx_array_create(cf->pool, 1, sizeof(ngx_str_t));
+        if (alcf->pass_headers == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    if (alcf->pass_headers == NGX_CONF_UNSET_PTR) {
+        alcf->pass_headers = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                              sizeof(ngx_str_t));
+        if (alcf->pass_headers == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+    } else if (alcf->pass_headers->nelts == 0) {
+        goto combined;
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        /* "off" among names is a mistake, not a header named Off */
+
+        if (value[i].len == 3 && ngx_strncmp(value[i].data, "off", 3) == 0) {
+            goto combined;
+        }
+
+        if (!ngx_http_graph_attach_is_token(&value[i])) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid header name \"%V\" in \"%V\": "
+                               "a header name is an RFC 9110 token",
+                               &value[i], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        if (value[i].len > NGX_HTTP_GRAPH_ATTACH_PASS_NAME_MAX) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "header name \"%V\" in \"%V\" is longer "
+                               "than %d bytes", &value[i], &cmd->name,
+                               NGX_HTTP_GRAPH_ATTACH_PASS_NAME_MAX);
+            return NGX_CONF_ERROR;
+        }
+
+        p = ngx_pnalloc(cf->pool, value[i].len);
+        if (p == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_strlow(p, value[i].data, value[i].len);
+
+        name.data = p;
+        name.len = value[i].len;
+
+        for (o = ngx_http_graph_attach_owned; o->name.len; o++) {
+            if (o->name.len == name.len
+                && ngx_strncmp(o->name.data, name.data, name.len) == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"%V\" cannot pass \"%V\": %s",
+                                   &cmd->name, &value[i], o->why);
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        if (ngx_http_graph_attach_in(ngx_http_graph_attach_pass_default,
+                                     sizeof(ngx_http_graph_attach_pass_default)
+                                     / sizeof(ngx_str_t), &name)
+            || ngx_http_graph_attach_in(alcf->pass_headers->elts,
+                                        alcf->pass_headers->nelts, &name))
+        {
+            continue;
+        }
+
+        s = ngx_array_push(alcf->pass_headers);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *s = name;
+    }
+
+    return NGX_CONF_OK;
+
+combined:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"%V off\" cannot be combined with header names "
+                       "or another \"%V off\" at the same level",
+                       &cmd->name, &cmd->name);
+    return NGX_CONF_ERROR;
+}
+
+
+/* RFC 9110, 5.6.2: token = 1*tchar */
+
+static ngx_uint_t
+ngx_http_graph_attach_is_token(ngx_str_t *s)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    if (s->len == 0) {
+        return 0;
+    }
+
+    for (i = 0; i < s->len; i++) {
+        c = s->data[i];
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9'))
+        {
+            continue;
+        }
+
+        switch (c) {
+        case '!': case '#': case '$': case '%': case '&': case '\'':
+        case '*': case '+': case '-': case '.': case '^': case '_':
+        case '`': case '|': case '~':
+            continue;
+
+        default:
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static ngx_uint_t
+ngx_http_graph_attach_in(ngx_str_t *list, ngx_uint_t n, ngx_str_t *name)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (list[i].len == name->len
+            && ngx_strncmp(list[i].data, name->data, name->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * The allow-list of a location with graph_attach on: the default names
+ * and the location's graph_attach_pass_header ones, in a hash, so that a
+ * request's headers are matched in one pass.  A location that inherits
+ * its list shares its parent's hash.
+ */
+
+ngx_int_t
+ngx_http_graph_attach_pass_init(ngx_conf_t *cf,
+    ngx_http_graph_attach_loc_conf_t *conf,
+    ngx_http_graph_attach_loc_conf_t *prev)
+{
+    size_t                         bucket, size;
+    ngx_str_t                     *names[2];
+    ngx_uint_t                     i, j, n, nnames[2];
+    ngx_array_t                    keys;
+    ngx_hash_key_t                *k;
+    ngx_hash_init_t                hash;
+    ngx_http_graph_attach_pass_t  *pass;
+
+    if (conf->pass_headers == prev->pass_headers && prev->pass) {
+        conf->pass = prev->pass;
+        return NGX_OK;
+    }
+
+    names[0] = ngx_http_graph_attach_pass_default;
+    nnames[0] = sizeof(ngx_http_graph_attach_pass_default)
+                / sizeof(ngx_str_t);
+
+    names[1] = conf->pass_headers ? conf->pass_headers->elts : NULL;
+    nnames[1] = conf->pass_headers ? conf->pass_headers->nelts : 0;
+
+    if (ngx_array_init(&keys, cf->temp_pool, nnames[0] + nnames[1],
+                       sizeof(ngx_hash_key_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    pass = ngx_pcalloc(cf->pool, sizeof(ngx_http_graph_attach_pass_t));
+    if (pass == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = 0;
+    bucket = 64;
+
+    for (i = 0; i < 2; i++) {
+        for (j = 0; j < nnames[i]; j++) {
+
+            k = ngx_array_push(&keys);
+            if (k == NULL) {
+                return NGX_ERROR;
+            }
+
+            /* the value is the name's index, never NULL */
+
+            k->key = names[i][j];
+            k->key_hash = ngx_hash_key(k->key.data, k->key.len);
+            k->value = (void *) ++n;
+
+            pass->max_len = ngx_max(pass->max_len, k->key.len);
+
+            /* a bucket holds an element (value, length, name) and a NULL */
+
+            size = 2 * sizeof(void *)
+                   + ngx_align(k->key.len + 2, sizeof(void *));
+            bucket = ngx_max(bucket, size);
+        }
+    }
+
+    pass->n = n;
+
+    hash.hash = &pass->hash;
+    hash.key = ngx_hash_key;
+    hash.max_size = 1024 + 4 * n;
+    hash.bucket_size = ngx_align(bucket, ngx_cacheline_size);
+    hash.name = "graph_attach_pass_header_hash";
+    hash.pool = cf->pool;
+    hash.temp_pool = NULL;
+
+    if (ngx_hash_init(&hash, keys.elts, keys.nelts) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    conf->pass = pass;
 
     return NGX_OK;
 }
