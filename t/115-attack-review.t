@@ -127,6 +127,18 @@ for my $c (
                 parts => $parts);
 }
 
+# FINDING 1b: the check knows only strict RFC 2047 words; decoders in the
+# wild are lax.  Python's email.header.decode_header() (used by much mail
+# tooling on filenames) turns each of these into invoice.exe or
+# "invoice .exe": a space inside the encoded text, an empty charset.
+# Suggested rule: refuse a name holding "=?" followed later by "?=".
+for my $name ('=?UTF-8?B?aW52 b2ljZS5leGU=?=', "=??B?$ew?=",
+              '=?UTF-8?Q?invoice .exe?=') {
+    try_refused($t, 400, 'InvalidFileName',
+                'finding 1b: lax encoded word: ' . lbl($name),
+                parts => [ part('ok.txt', 'text/plain'), field(name => $name) ]);
+}
+
 # HELD: the encoded words the check does see
 for my $name ("=?UTF-8?B?$ew?=", "=?utf-8?b?$ew?=", '=?utf-8?q?invoice.exe?=',
               "=?ISO-8859-1*en?B?$ew?=", "x =?UTF-8?B?$ew?= y.pdf",
