@@ -7,82 +7,35 @@
 #include "ga_encoded_word.h"
 
 
-/* RFC 2047 "token": printable ASCII but space and especials */
-
-static int
-ga_encoded_word_token_char(u_char c)
-{
-    if (c <= 0x20 || c >= 0x7f) {
-        return 0;
-    }
-
-    switch (c) {
-    case '(': case ')': case '<': case '>': case '@': case ',': case ';':
-    case ':': case '"': case '/': case '[': case ']': case '?': case '.':
-    case '=':
-        return 0;
-    }
-
-    return 1;
-}
-
-
-/* the length of an encoded word at p, 0 if there is none there */
-
-static size_t
-ga_encoded_word_at(const u_char *p, const u_char *last)
-{
-    const u_char  *q;
-
-    if (last - p < 2 || p[0] != '=' || p[1] != '?') {
-        return 0;
-    }
-
-    q = p + 2;
-
-    /* charset, with RFC 2231's "*language" as part of the token */
-
-    while (q < last && (ga_encoded_word_token_char(*q) || *q == '.')) {
-        q++;
-    }
-
-    if (q == p + 2 || q == last || *q++ != '?') {
-        return 0;
-    }
-
-    if (q == last || (*q != 'B' && *q != 'b' && *q != 'Q' && *q != 'q')) {
-        return 0;
-    }
-
-    if (++q == last || *q++ != '?') {
-        return 0;
-    }
-
-    /* encoded text: printable ASCII but "?" and space; may be empty */
-
-    while (q < last && *q > 0x20 && *q < 0x7f && *q != '?') {
-        q++;
-    }
-
-    if (last - q < 2 || q[0] != '?' || q[1] != '=') {
-        return 0;
-    }
-
-    return q + 2 - p;
-}
-
+/*
+ * Loose on purpose: decoders differ (Python's email.header takes
+ * "=?UTF-8?Q?invoice .exe?=", an empty charset or a space in B text), and
+ * any "=?" with a "?=" after it may become a name the rules did not see.
+ */
 
 int
 ga_encoded_word_find(const u_char *p, size_t len)
 {
-    const u_char  *last;
+    const u_char  *last, *q;
 
     last = p + len;
 
-    for ( /* void */ ; p < last; p++) {
-        if (*p == '=' && ga_encoded_word_at(p, last)) {
-            return 1;
+    for ( /* void */ ; last - p >= 2; p++) {
+        if (p[0] != '=' || p[1] != '?') {
+            continue;
         }
+
+        /* the closing "?=" after the opening one, not overlapping it */
+
+        for (q = p + 2; last - q >= 2; q++) {
+            if (q[0] == '?' && q[1] == '=') {
+                return 1;
+            }
+        }
+
+        /* no "?=" after the first "=?": none after a later one either */
+
+        return 0;
     }
 
     return 0;

@@ -13,12 +13,11 @@
 
 
 /*
- * 1 if p[0..len) holds an RFC 2047 encoded word anywhere:
- * "=?" charset ["*" language] "?" ("B" | "Q") "?" text "?=", the
- * charset a token, the text without spaces or "?".  Such names are
- * refused rather than decoded: a name is judged by its extension, and
- * "=?UTF-8?B?aW52b2ljZS5leGU=?=" has none until a mail client decodes it
- * into "invoice.exe".
+ * 1 if p[0..len) may hold an RFC 2047 encoded word: "=?" and, after it,
+ * "?=" ("=?" charset "?" encoding "?" text "?=" and every loose form a
+ * decoder may take).  Such names are refused rather than decoded: a name
+ * is judged by its extension, and "=?UTF-8?B?aW52b2ljZS5leGU=?=" has none
+ * until a mail client decodes it into "invoice.exe".
  */
 int ga_encoded_word_find(const u_char *p, size_t len);
 

@@ -15,6 +15,9 @@
 /* a folded extension longer than this matches no list */
 #define GA_EXT_MAX  64
 
+/* names up to this long are folded whole before they are split */
+#define GA_EXT_NAME_MAX  1024
+
 
 typedef struct {
     size_t   len;                    /* may exceed GA_EXT_MAX */
@@ -24,9 +27,14 @@ typedef struct {
 
 /*
  * Folds ext into out (room for len bytes: folding never grows): ASCII
- * upper case, fullwidth forms U+FF01..U+FF5E, U+0130 and U+0131 (dotted
- * and dotless i), U+017F (long s) and U+212A (Kelvin sign) become ASCII
- * lower case; any other character is copied as is.  Returns the length.
+ * upper case, and every character whose compatibility form (NFKC) or case
+ * fold is ASCII, become ASCII lower case: fullwidth forms U+FF01..U+FF5E,
+ * U+0130 and U+0131 (dotted and dotless i), U+017F (long s), U+212A
+ * (Kelvin sign), mathematical, circled and squared letters and digits,
+ * letterlike symbols, one-letter Roman numerals, superscripts, subscripts
+ * and modifier letters, the ligatures U+FB00..U+FB06, and the look-alike
+ * dots U+2024 and U+FE52; any other character is copied as is.  Returns
+ * the length.
  */
 size_t ga_ext_fold(const u_char *ext, size_t len, u_char *out);
 

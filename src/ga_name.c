@@ -8,10 +8,9 @@
 #include <string.h>
 
 #include "ga_name.h"
+#include "ga_utf8.h"
 
 
-static size_t ga_name_decode(const u_char *p, size_t len, uint32_t *cp);
-static int ga_name_drop(uint32_t cp);
 static size_t ga_name_trim_end(const u_char *p, size_t len);
 static size_t ga_name_boundary(const u_char *p, size_t len, size_t max);
 static int ga_name_caseeq(const u_char *a, const u_char *b, size_t len);
@@ -96,14 +95,14 @@ ga_name_sanitize(const u_char *in, size_t len, u_char *out)
     n = 0;
 
     while (p < last) {
-        k = ga_name_decode(p, last - p, &cp);
+        k = ga_utf8_decode(p, last - p, &cp);
 
         if (k == 0) {
             p++;
             continue;
         }
 
-        if (!ga_name_drop(cp)) {
+        if (!ga_utf8_invisible(cp)) {
             memmove(out + n, p, k);
             n += k;
         }
@@ -209,86 +208,6 @@ ga_name_has_extension(const u_char *name, size_t len, const u_char *ext,
     }
 
     return 0;
-}
-
-
-/*
- * One strict UTF-8 character (RFC 3629, as ga_utf8_valid()): its length
- * and code point, or 0 for a byte that does not start a valid one.
- */
-
-static size_t
-ga_name_decode(const u_char *p, size_t len, uint32_t *cp)
-{
-    u_char    c, lo, hi;
-    size_t    n, i;
-    uint32_t  v;
-
-    c = p[0];
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-
-    lo = 0x80;
-    hi = 0xbf;
-
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        v = c & 0x1f;
-
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        v = c & 0x0f;
-        lo = (c == 0xe0) ? 0xa0 : 0x80;
-        hi = (c == 0xed) ? 0x9f : 0xbf;
-
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        v = c & 0x07;
-        lo = (c == 0xf0) ? 0x90 : 0x80;
-        hi = (c == 0xf4) ? 0x8f : 0xbf;
-
-    } else {
-        return 0;
-    }
-
-    if (len < n || p[1] < lo || p[1] > hi) {
-        return 0;
-    }
-
-    for (i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-
-        v = (v << 6) | (p[i] & 0x3f);
-    }
-
-    *cp = v;
-
-    return n;
-}
-
-
-/*
- * Controls, and the format characters that make "invoice\u202Efdp.exe"
- * look like invoice.pdf or hide bytes between letters of an extension.
- * U+2028 and U+2029 are line breaks: no place in a name or a log line.
- */
-
-static int
-ga_name_drop(uint32_t cp)
-{
-    return cp < 0x20
-           || (cp >= 0x7f && cp <= 0x9f)
-           || cp == 0x061c
-           || (cp >= 0x200b && cp <= 0x200f)
-           || (cp >= 0x2028 && cp <= 0x202e)
-           || (cp >= 0x2060 && cp <= 0x2064)
-           || (cp >= 0x2066 && cp <= 0x2069)
-           || cp == 0xfeff;
 }
 
 

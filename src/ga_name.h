@@ -24,9 +24,9 @@
  *
  * ga_name_sanitize() turns a decoded file name (UTF-8) into a safe name:
  *   1. only the part after the last '/' or '\' is kept;
- *   2. C0 controls, DEL, C1 controls, U+2028, U+2029 and the invisible or
- *      bidi formatting characters U+061C, U+200B..U+200F, U+202A..U+202E,
- *      U+2060..U+2064, U+2066..U+2069 and U+FEFF are dropped, and so is
+ *   2. every character ga_utf8_invisible() names (controls, line and
+ *      paragraph separators, format characters such as U+202E and the
+ *      soft hyphen, default-ignorable code points) is dropped, and so is
  *      any byte that is not part of valid UTF-8;
  *   3. leading spaces, trailing spaces and trailing dots are dropped;
  *   4. a name longer than GA_NAME_MAX bytes is cut on a character

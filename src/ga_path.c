@@ -306,7 +306,9 @@ ga_path_decode(const u_char *raw, size_t raw_len, u_char *scratch,
 static int
 ga_path_check_segment(const u_char *p, size_t len)
 {
-    size_t  i;
+    size_t         i, n;
+    uint32_t       cp;
+    const u_char  *last;
 
     /* "//" gives an empty segment, which nginx and Graph may merge */
 
@@ -324,8 +326,21 @@ ga_path_check_segment(const u_char *p, size_t len)
         }
     }
 
-    if (!ga_utf8_valid(p, len)) {
-        return GA_PATH_INVALID;
+    /*
+     * C1 controls, line separators and bidi or format characters would
+     * reach Graph and the audit log: "alice\u202E@..." is not a mailbox
+     */
+
+    last = p + len;
+
+    while (p < last) {
+        n = ga_utf8_decode(p, last - p, &cp);
+
+        if (n == 0 || ga_utf8_invisible(cp)) {
+            return GA_PATH_INVALID;
+        }
+
+        p += n;
     }
 
     return GA_PATH_OK;

@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_graph_attach.h"
+#include "ga_encoded_word.h"
 #include "ga_ext.h"
 #include "ga_name.h"
 #include "ga_sniff.h"
@@ -253,6 +254,16 @@ ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
 
     name->len = ga_name_sanitize(name->data, name->len, p);
     name->data = p;
+
+    /*
+     * sanitising drops characters: "=?UTF-8?B?...?\u200B=" becomes an
+     * encoded word only now, so the raw name's check is not enough
+     */
+
+    if (ga_encoded_word_find(name->data, name->len)) {
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_NAME_ENCODED_WORD);
+        return NGX_DECLINED;
+    }
 
     if (name->len == 0) {
         def = ga_type_extension(type->data, type->len);

@@ -33,7 +33,29 @@ folding(void)
         { "\xef\xbd\x85\xef\xbd\x98\xef\xbd\x85", "exe" },   /* fullwidth */
         { "\xef\xbc\xa5\xef\xbc\xb8\xef\xbc\xa5", "exe" },   /* FULLWIDTH */
         { "\xef\xbc\x91", "1" },
+        { "\xe2\x85\xb9", "x" },                  /* small roman ten */
+        { "e\xe2\x85\xb9" "e", "exe" },
+        { "\xe2\x85\xbd\xe2\x85\xbf" "d", "cmd" },     /* roman c, m */
+        { "e\xe2\x82\x93" "e", "exe" },              /* subscript x */
+        { "\xe2\x84\xaf" "xe", "exe" },              /* script e */
+        { "ps\xc2\xb9", "ps1" },                    /* superscript 1 */
+        { "p\xef\xac\x86", "pst" },                 /* st ligature */
+        { "\xef\xac\x83", "ffi" },                  /* ffi: never grows */
+        { "\xf0\x9d\x90\x9e\xf0\x9d\x90\xb1\xf0\x9d\x90\x9e",
+          "exe" },                                    /* bold, U+1D41E */
+        { "\xf0\x9d\x97\xb2\xf0\x9d\x98\x85\xf0\x9d\x97\xb2",
+          "exe" },                                    /* sans-serif bold */
+        { "\xe2\x93\x94\xe2\x93\xa7\xe2\x93\x94", "exe" },  /* circled */
+        { "\xf0\x9f\x84\xb4\xf0\x9f\x85\x87\xf0\x9f\x84\xb4",
+          "exe" },                                    /* squared */
+        { "\xf0\x9d\x9f\x8f", "1" },                /* bold digit 1 */
+        { "\xef\xbc\x8e", "." },                    /* fullwidth dot */
+        { "\xef\xb9\x92", "." },                    /* small dot */
+        { "\xe2\x80\xa4", "." },                    /* one dot leader */
         { "\xc3\x85", "\xc3\x85" },                  /* A ring: kept */
+        { "\xd0\xb5\xd1\x85\xd0\xb5",
+          "\xd0\xb5\xd1\x85\xd0\xb5" },               /* Cyrillic: kept */
+        { "\xff\xfe", "\xff\xfe" },                  /* not UTF-8: kept */
         { "\xce\xb1\xce\xb2", "\xce\xb1\xce\xb2" },  /* Greek: kept */
         { "pdf", "pdf" },
         { "", "" },
@@ -86,6 +108,15 @@ getting(void)
     ok(first_is("a.p\xc4\xb1" "f", "pif", 1), "a.pif with dotless i");
     ok(first_is("a.\xef\xbd\x85\xef\xbd\x98\xef\xbd\x85", "EXE", 1),
        "fullwidth exe");
+
+    ok(first_is("a\xef\xbc\x8e" "exe", "exe", 1), "a, fullwidth dot, exe");
+    ok(first_is("a\xef\xbc\x8e\xef\xbd\x85\xef\xbd\x98\xef\xbd\x85",
+                "exe", 1), "all fullwidth");
+    ok(first_is("a\xef\xb9\x92" "exe", "exe", 1), "a, small dot, exe");
+    ok(first_is("a\xe2\x80\xa4" "exe", "exe", 1), "a, one dot leader, exe");
+    ok(first_is("\xe5\xa0\xb1\xe5\x91\x8a.pdf", "pdf", 1), "CJK name");
+    ok(first_is("\xce\xb1\xce\xbd\xce\xb1\xcf\x86\xce\xbf\xcf\x81\xce\xac.pdf",
+                "pdf", 1), "Greek name");
 
     n = ga_ext_get(S("a.exe:zone.txt"), e);
     ok(n == 2 && ga_ext_eq(&e[1], S("txt")), "second is the last one");

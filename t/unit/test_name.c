@@ -224,9 +224,18 @@ characters(void)
     SAN("a\342\200\247b\342\200\257c", "a\342\200\247b\342\200\257c",
         "U+2027, U+202F kept");
     SAN("a\342\201\240b\342\201\244c", "abc", "U+2060, U+2064 dropped");
-    SAN("a\342\201\245b", "a\342\201\245b", "U+2065 kept");
+    SAN("a\342\201\245b", "ab", "U+2065 (default ignorable) dropped");
     SAN("a\342\201\246b\342\201\251c", "abc", "U+2066, U+2069 dropped");
-    SAN("a\342\201\252b", "a\342\201\252b", "U+206A kept");
+    SAN("a\342\201\252b", "ab", "U+206A (format) dropped");
+    SAN("a.ex\302\255e", "a.exe", "soft hyphen dropped");
+    SAN("a.exe\363\240\200\201", "a.exe", "tag U+E0001 dropped");
+    SAN("a\363\240\201\201.exe", "a.exe", "tag U+E0041 dropped");
+    SAN("a.ex\357\270\217e", "a.exe", "variation selector dropped");
+    SAN("a.ex\341\240\216e", "a.exe", "U+180E dropped");
+    SAN("a.ex\357\277\271e", "a.exe", "U+FFF9 dropped");
+    SAN("a\343\205\244.txt", "a.txt", "Hangul filler dropped");
+    SAN("\302\255\302\255", "", "only soft hyphens: nothing left");
+    SAN("\303\251t\303\251.pdf", "\303\251t\303\251.pdf", "Latin kept");
     SAN("\357\273\277bom.txt", "bom.txt", "U+FEFF dropped");
     SAN("\360\237\230\200.png", "\360\237\230\200.png", "4-byte kept");
 

@@ -418,6 +418,22 @@ invalid(void)
       "raw backslash");
     P("/graph/users/a%00b/messages/m/attachments", GRAPH, INVALID, NULL,
       "%00");
+    P("/graph/users/alice%C2%85@contoso.com/messages/m/attachments", GRAPH,
+      INVALID, NULL, "C1 U+0085, encoded");
+    P("/graph/users/alice\xc2\x85@contoso.com/messages/m/attachments", GRAPH,
+      INVALID, NULL, "C1 U+0085, raw");
+    P("/graph/users/alice@contoso.com/messages/m%C2%9F/attachments", GRAPH,
+      INVALID, NULL, "C1 in the message id");
+    P("/graph/users/a%E2%80%AEb/messages/m/attachments", GRAPH, INVALID,
+      NULL, "RLO");
+    P("/graph/users/a%E2%80%A8b/messages/m/attachments", GRAPH, INVALID,
+      NULL, "U+2028");
+    P("/graph/users/a%E2%81%A6b/messages/m/attachments", GRAPH, INVALID,
+      NULL, "U+2066");
+    P("/graph/users/a%C2%ADb/messages/m/attachments", GRAPH, INVALID, NULL,
+      "soft hyphen");
+    P("/graph/users/a%EF%BB%BFb/messages/m/attachments", GRAPH, INVALID,
+      NULL, "BOM");
     path("/graph/users/a\0b/messages/m/attachments",
          sizeof("/graph/users/a\0b/messages/m/attachments") - 1, GRAPH,
          INVALID, NULL, "raw NUL");

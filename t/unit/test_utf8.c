@@ -174,5 +174,30 @@ main(void)
     ok(!ga_utf8_valid((const u_char *) "\303\251", 1),
        "sequence cut by len, not by content");
 
+    /* invisible code points: the edges of every range, and neighbours */
+
+    {
+        static const struct {
+            uint32_t  cp;
+            int       invisible;
+        } cps[] = {
+            { 0x00, 1 }, { 0x1f, 1 }, { 0x20, 0 }, { 0x7e, 0 }, { 0x7f, 1 },
+            { 0x9f, 1 }, { 0xa0, 0 }, { 0xac, 0 }, { 0xad, 1 }, { 0xae, 0 },
+            { 0x061b, 0 }, { 0x061c, 1 }, { 0x200a, 0 }, { 0x200b, 1 },
+            { 0x200f, 1 }, { 0x2010, 0 }, { 0x2027, 0 }, { 0x2028, 1 },
+            { 0x202e, 1 }, { 0x202f, 0 }, { 0x205f, 0 }, { 0x2060, 1 },
+            { 0x206f, 1 }, { 0x2070, 0 }, { 0xfeff, 1 }, { 0xfefe, 0 },
+            { 0xfffb, 1 }, { 0xfffc, 0 }, { 0xe0000, 1 }, { 0xe0fff, 1 },
+            { 0xe1000, 0 }, { 0x1f600, 0 }, { 0x4e00, 0 }, { 0x10ffff, 0 },
+        };
+
+        size_t  i;
+
+        for (i = 0; i < sizeof(cps) / sizeof(cps[0]); i++) {
+            is_int(ga_utf8_invisible(cps[i].cp), cps[i].invisible,
+                   "invisible U+%04X", (unsigned) cps[i].cp);
+        }
+    }
+
     return done_testing();
 }
