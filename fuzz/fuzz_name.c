@@ -50,7 +50,18 @@
 static void
 check_name(const u_char *p, size_t n, size_t in_len)
 {
-    size_t  i;
+    size_t    i, k;
+    uint32_t  cp;
+
+    /* no character a reader cannot see: the predicate itself */
+
+    for (i = 0; i < n; i += k) {
+        k = ga_utf8_decode(p + i, n - i, &cp);
+
+        if (k == 0 || ga_utf8_invisible(cp)) {
+            abort();
+        }
+    }
 
     if (n > GA_NAME_MAX || n > in_len || !ga_utf8_valid(p, n)) {
         abort();
