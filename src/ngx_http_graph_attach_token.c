@@ -16,17 +16,13 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <cjson/cJSON.h>
 #include <hiredis/hiredis.h>
 
 #include "ngx_http_graph_attach.h"
 #include "ngx_http_graph_attach_redis.h"
 #include "ngx_http_graph_attach_token.h"
 #include "ngx_http_graph_attach_token_cache.h"
-
-
-/* a JSON wrapper around a 16 KB token is still far below this */
-#define NGX_HTTP_GRAPH_ATTACH_TOKEN_MAX_VALUE   65536
+#include "ga_token.h"
 
 
 /* an in-flight GET + PTTL, per worker, shared by all its waiters */
@@ -46,8 +42,8 @@ typedef struct {
     ngx_http_graph_attach_main_conf_t    *amcf;
     ngx_log_t                            *log;
 
-    u_char                               *value;     /* GET reply, then */
-    size_t                                value_len; /* the bare token */
+    u_char                               *value;     /* GET reply, parsed */
+    size_t                                value_len; /* in place */
     long long                             pttl_ms;
 
     ngx_uint_t                            pending;   /* replies to come */
@@ -90,9 +86,8 @@ static void ngx_http_graph_attach_token_wake(
     ngx_http_graph_attach_token_lookup_t *lk,
     ngx_http_graph_attach_token_waiter_t *w, ngx_int_t rc, ngx_str_t *token);
 static ngx_int_t ngx_http_graph_attach_token_parse(
-    ngx_http_graph_attach_token_lookup_t *lk, time_t *expires);
-static ngx_int_t ngx_http_graph_attach_token_parse_json(
-    ngx_http_graph_attach_token_lookup_t *lk, time_t *expires_on);
+    ngx_http_graph_attach_token_lookup_t *lk, ngx_str_t *token,
+    time_t *expires);
 static void ngx_http_graph_attach_token_cleanup(void *data);
 
 
@@ -399,7 +394,7 @@ ngx_http_graph_attach_token_get_handler(ngx_http_graph_attach_redis_cmd_t *cmd,
 
         case REDIS_REPLY_STRING:
 
-            if (reply->len > NGX_HTTP_GRAPH_ATTACH_TOKEN_MAX_VALUE) {
+            if (reply->len > GA_TOKEN_MAX_VALUE) {
                 ngx_log_error(NGX_LOG_ERR, lk->log, 0,
                               "graph_attach: token key \"%V\" holds "
                               "%uz bytes, too large for a token",
@@ -537,10 +532,10 @@ ngx_http_graph_attach_token_done(ngx_http_graph_attach_token_lookup_t *lk)
 
     expires = NGX_MAX_TIME_T_VALUE;
 
-    rc = ngx_http_graph_attach_token_parse(lk, &expires);
+    token.len = 0;
+    token.data = NULL;
 
-    token.len = (rc == NGX_OK) ? lk->value_len : 0;
-    token.data = lk->value;
+    rc = ngx_http_graph_attach_token_parse(lk, &token, &expires);
 
     /* the reply fills the cache even if every waiter has gone */
 
@@ -630,18 +625,18 @@ ngx_http_graph_attach_token_wake(ngx_http_graph_attach_token_lookup_t *lk,
 
 
 /*
- * NGX_OK: the bare token is at lk->value, lk->value_len bytes, usable
- * before *expires (token_skew already taken off).  Problems with the
- * value are logged without the value.
+ * NGX_OK: the bare token is in token (inside lk->value), usable before
+ * *expires (token_skew already taken off).  Problems with the value are
+ * logged without the value.
  */
 
 static ngx_int_t
 ngx_http_graph_attach_token_parse(ngx_http_graph_attach_token_lookup_t *lk,
-    time_t *expires)
+    ngx_str_t *token, time_t *expires)
 {
-    u_char     *p, *last;
-    time_t      now, expires_on, skew;
-    ngx_int_t   rc;
+    int            rc;
+    time_t         skew;
+    ga_token_t     tok;
 
     static time_t  missing_logged;
 
@@ -668,191 +663,46 @@ ngx_http_graph_attach_token_parse(ngx_http_graph_attach_token_lookup_t *lk,
         return NGX_DECLINED;
     }
 
-    p = lk->value;
-    last = p + lk->value_len;
+    skew = lk->amcf->token_skew;
 
-    while (p < last && (*p == ' ' || *p == '\t' || *p == CR || *p == LF)) {
-        p++;
+    rc = ga_token_parse(lk->value, lk->value_len, &tok);
+
+    if (rc == GA_TOKEN_OK) {
+        rc = ga_token_expires(ngx_time(), lk->has_pttl ? lk->pttl_ms : -1,
+                              tok.expires_on, skew, expires);
     }
 
-    while (last > p
-           && (last[-1] == ' ' || last[-1] == '\t'
-               || last[-1] == CR || last[-1] == LF))
-    {
-        last--;
-    }
+    switch (rc) {
 
-    lk->value_len = last - p;
-    ngx_memmove(lk->value, p, lk->value_len);
-    lk->value[lk->value_len] = '\0';
-
-    expires_on = 0;
-
-    if (lk->value_len && lk->value[0] == '{') {
-        rc = ngx_http_graph_attach_token_parse_json(lk, &expires_on);
-        if (rc != NGX_OK) {
-            return rc;
+    case GA_TOKEN_OK:
+        if (*expires == GA_TOKEN_NEVER) {
+            *expires = NGX_MAX_TIME_T_VALUE;
         }
-    }
 
-    if (lk->value_len == 0) {
+        token->len = tok.len;
+        token->data = tok.data;
+
+        return NGX_OK;
+
+    case GA_TOKEN_ERR_EXPIRED:
         ngx_log_error(NGX_LOG_WARN, lk->log, 0,
-                      "graph_attach: token key \"%V\" is empty", &lk->key);
-        return NGX_DECLINED;
-    }
+                      "graph_attach: token key \"%V\" %s of %T s",
+                      &lk->key, ga_token_strerror(rc), ngx_max(skew, 0));
+        break;
 
-    if (lk->value_len > NGX_HTTP_GRAPH_ATTACH_TOKEN_MAX_LEN) {
+    case GA_TOKEN_ERR_EMPTY:
+        ngx_log_error(NGX_LOG_WARN, lk->log, 0,
+                      "graph_attach: token key \"%V\" %s",
+                      &lk->key, ga_token_strerror(rc));
+        break;
+
+    default:
         ngx_log_error(NGX_LOG_ERR, lk->log, 0,
-                      "graph_attach: token in key \"%V\" is too large "
-                      "(%uz bytes, at most %d)", &lk->key,
-                      lk->value_len, NGX_HTTP_GRAPH_ATTACH_TOKEN_MAX_LEN);
-        return NGX_DECLINED;
+                      "graph_attach: token key \"%V\" %s",
+                      &lk->key, ga_token_strerror(rc));
     }
 
-    /*
-     * the token is opaque, but it goes into an Authorization header:
-     * control characters and spaces would split or corrupt it
-     */
-
-    for (p = lk->value, last = p + lk->value_len; p < last; p++) {
-        if (*p <= ' ' || *p == 0x7f) {
-            ngx_log_error(NGX_LOG_ERR, lk->log, 0,
-                          "graph_attach: token in key \"%V\" contains "
-                          "invalid characters", &lk->key);
-            return NGX_DECLINED;
-        }
-    }
-
-    now = ngx_time();
-
-    /* the earlier of the key TTL and expires_on; PTTL -1: no TTL */
-
-    *expires = NGX_MAX_TIME_T_VALUE;
-
-    if (lk->has_pttl && lk->pttl_ms >= 0) {
-        *expires = now + (time_t) (lk->pttl_ms / 1000);
-    }
-
-    if (expires_on) {
-        *expires = ngx_min(*expires, expires_on);
-    }
-
-    if (*expires != NGX_MAX_TIME_T_VALUE) {
-        skew = lk->amcf->token_skew;
-
-        if (skew > 0) {
-            *expires -= skew;
-        }
-
-        if (*expires <= now) {
-            ngx_log_error(NGX_LOG_WARN, lk->log, 0,
-                          "graph_attach: token in key \"%V\" is expired "
-                          "or expires within %T s", &lk->key,
-                          ngx_max(skew, 0));
-            return NGX_DECLINED;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/* {"access_token":"...","expires_on":<unix seconds, number or string>} */
-
-static ngx_int_t
-ngx_http_graph_attach_token_parse_json(
-    ngx_http_graph_attach_token_lookup_t *lk, time_t *expires_on)
-{
-    u_char     *p, *last, *dot;
-    size_t      len;
-    cJSON      *json, *at, *eo;
-    ngx_int_t   rc;
-
-    json = cJSON_ParseWithOpts((const char *) lk->value, NULL, 1);
-
-    if (json == NULL) {
-        ngx_log_error(NGX_LOG_ERR, lk->log, 0,
-                      "graph_attach: token key \"%V\" holds invalid JSON",
-                      &lk->key);
-        return NGX_DECLINED;
-    }
-
-    rc = NGX_DECLINED;
-
-    at = cJSON_GetObjectItemCaseSensitive(json, "access_token");
-
-    if (!cJSON_IsString(at) || at->valuestring == NULL) {
-        ngx_log_error(NGX_LOG_ERR, lk->log, 0,
-                      "graph_attach: token key \"%V\" holds JSON without "
-                      "a string \"access_token\"", &lk->key);
-        goto done;
-    }
-
-    eo = cJSON_GetObjectItemCaseSensitive(json, "expires_on");
-
-    if (eo == NULL || cJSON_IsNull(eo)) {
-        *expires_on = 0;
-
-    } else if (cJSON_IsNumber(eo)) {
-
-        if (eo->valuedouble < 1 || eo->valuedouble > 1e11) {
-            goto invalid;
-        }
-
-        *expires_on = (time_t) eo->valuedouble;
-
-    } else if (cJSON_IsString(eo) && eo->valuestring) {
-
-        /* "1700000000" or "1700000000.5" */
-
-        p = (u_char *) eo->valuestring;
-        len = ngx_strlen(p);
-        last = p + len;
-
-        dot = ngx_strlchr(p, last, '.');
-        if (dot) {
-            for (last = dot + 1; *last; last++) {
-                if (*last < '0' || *last > '9') {
-                    goto invalid;
-                }
-            }
-
-            last = dot;
-        }
-
-        *expires_on = ngx_atotm(p, last - p);
-
-        if (*expires_on == NGX_ERROR || *expires_on == 0) {
-            goto invalid;
-        }
-
-    } else {
-        goto invalid;
-    }
-
-    /* the token replaces the JSON text it came from; it is never longer */
-
-    len = ngx_strlen(at->valuestring);
-
-    ngx_memmove(lk->value, at->valuestring, len);
-    lk->value[len] = '\0';
-    lk->value_len = len;
-
-    rc = NGX_OK;
-
-    goto done;
-
-invalid:
-
-    ngx_log_error(NGX_LOG_ERR, lk->log, 0,
-                  "graph_attach: token key \"%V\" holds an invalid "
-                  "\"expires_on\"", &lk->key);
-
-done:
-
-    cJSON_Delete(json);
-
-    return rc;
+    return NGX_DECLINED;
 }
 
 
