@@ -23,6 +23,8 @@ UNIT_CFLAGS := -std=c99 -D_DEFAULT_SOURCE -g -O1 -Wall -Wextra -Werror \
                -Wno-unused-parameter -Isrc -It/unit \
                -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
+# ga_token.c reads the JSON form of a token with cJSON
+PURE_LIBS   := -lcjson
 
 PROVE       ?= prove
 PROVE_FLAGS ?=
@@ -43,7 +45,7 @@ $(MODULE): $(NGX_BUILD)/objs/Makefile $(MODULE_SRCS)
 
 $(BUILD)/unit/%: t/unit/%.c $(PURE_SRCS) $(wildcard src/ga_*.h t/unit/*.h)
 	@mkdir -p $(BUILD)/unit
-	$(CC) $(UNIT_CFLAGS) -o $@ $< $(PURE_SRCS)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(PURE_SRCS) $(PURE_LIBS)
 
 unit: $(UNIT_BINS)
 	$(PROVE) $(PROVE_FLAGS) -e '' $(UNIT_BINS)

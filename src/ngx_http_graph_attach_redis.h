@@ -81,6 +81,13 @@ time_t ngx_http_graph_attach_redis_retry_after(
     ngx_http_graph_attach_redis_server_t *server);
 
 /*
+ * The code of an error reply: "LOADING" of "LOADING Redis is loading...",
+ * never more of its text (it may quote a value); "unknown" if it has none.
+ */
+void ngx_http_graph_attach_redis_error_code(struct redisReply *reply,
+    ngx_str_t *code);
+
+/*
  * What the data behind server is: address (or Sentinel master name) and
  * database, plus a digest of the password.  Prefixed to cache keys, so
  * that two Redis instances holding the same key never share an entry.

@@ -14,8 +14,7 @@
 #include "ngx_http_graph_attach.h"
 
 
-/* tokens are 1-4 KB in practice; anything bigger is refused */
-#define NGX_HTTP_GRAPH_ATTACH_TOKEN_MAX_LEN   16384
+/* the longest Redis key; the token's format and limits are in ga_token.h */
 #define NGX_HTTP_GRAPH_ATTACH_TOKEN_MAX_KEY   1024
 
 

@@ -75,6 +75,9 @@ my @unusable = (
     [ 'JSON without access_token', 'noaccess',
       { token => 'x', expires_on => time + 3600 } ],
     [ 'empty value', 'empty', '' ],
+    # cJSON would end the string at the NUL and send "<token>" to Graph
+    [ 'JSON token with \u0000', 'nul',
+      '{"access_token":"' . tok('nul') . '\u0000x"}' ],
 );
 for my $u (@unusable) {
     my ($label, $tenant, $value) = @$u;

@@ -173,17 +173,17 @@ for my $prefix (qw(/wrong /nopass)) {
 # The log lines come from the connection handshake, right after the
 # worker started, or from the first GET.
 my $log = $t->log_since(0);
-my @wrong = $log =~ /graph_attach redis "127\.0\.0\.1:$ap" is unavailable: (AUTH failed: WRONGPASS[^\n]*)/g;
+my @wrong = $log =~ /graph_attach: redis "127\.0\.0\.1:$ap" is unavailable: (AUTH failed: WRONGPASS[^\n]*)/g;
 ok(@wrong >= 1 && @wrong <= 2,
    'wrong password: one log line per worker (' . scalar(@wrong) . ')')
     or diag($log);
 like($wrong[0] // '', qr/wrong password/, '  saying "wrong password"');
-my @noauth = $log =~ /graph_attach redis "127\.0\.0\.1:$ap" is unavailable: ([^\n]*NOAUTH[^\n]*)/g;
+my @noauth = $log =~ /graph_attach: redis "127\.0\.0\.1:$ap" is unavailable: ([^\n]*NOAUTH[^\n]*)/g;
 ok(@noauth >= 1 && @noauth <= 2,
    'no password: one NOAUTH log line per worker (' . scalar(@noauth) . ')')
     or diag($log);
 unlike($log, qr/\Q$bad\E|\Q$pw\E/, 'no password in error.log');
-unlike($log, qr/graph_attach redis "127\.0\.0\.1:$bp[^"]*" is unavailable/,
+unlike($log, qr/graph_attach: redis "127\.0\.0\.1:$bp[^"]*" is unavailable/,
        'the good Redis settings had no trouble');
 
 # The good locations are not disturbed by the bad ones.

@@ -61,7 +61,7 @@ $t->nothing_upstream('Redis down at start');
 
 my $log = $t->log_since(0);
 my $port = $t->redis_port;
-my @down = $log =~ /graph_attach redis "127\.0\.0\.1:$port" is unavailable/g;
+my @down = $log =~ /graph_attach: redis "127\.0\.0\.1:$port" is unavailable/g;
 ok(@down >= 1 && @down <= ($t->valgrind ? 1 : 2),
    'one "unavailable" line per worker, not one per request or attempt ('
    . scalar(@down) . ')') or diag($log);
@@ -98,7 +98,7 @@ for my $mode (qw(loading noauth)) {
     }
     my $l = $t->log_since($mark) . ($mode eq 'loading' ? $t->log_since(0) : '');
     my $code = uc $mode;
-    like($l, qr/graph_attach redis "127\.0\.0\.1:$fp" is unavailable: [^\n]*$code/,
+    like($l, qr/graph_attach: redis "127\.0\.0\.1:$fp" is unavailable: [^\n]*$code/,
          "$code: a log line naming the error");
     $f->mode('ok');
     ok($t->wait_for(sub { up('/fake', $mode)->{status} == 201 }, 12),
