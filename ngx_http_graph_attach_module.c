@@ -22,6 +22,7 @@
 #include "ngx_http_graph_attach_token.h"
 #include "ngx_http_graph_attach_redis.h"
 #include "ga_header_params.h"
+#include "ga_multipart.h"
 #include "ga_path.h"
 
 
@@ -278,7 +279,8 @@ ngx_http_graph_attach_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    if (ngx_http_graph_attach_body_init(r, ctx, boundary, boundary_len)
+    if (ngx_http_graph_attach_request_body_init(r, ctx, boundary,
+                                                boundary_len)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -600,7 +602,7 @@ ngx_http_graph_attach_body_handler(ngx_http_request_t *r)
     ctx->body_done = 1;
     ctx->filtering = 0;
 
-    if (!ctx->body->ended && ctx->error.status == 0) {
+    if (!ctx->body_ended && ctx->error.status == 0) {
         /* the filter never saw the end: the body was not read here */
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "graph_attach: request body bypassed the filter");
@@ -848,7 +850,7 @@ ngx_http_graph_attach_init(ngx_conf_t *cf)
     amcf = ngx_http_conf_get_module_main_conf(cf,
                                               ngx_http_graph_attach_module);
 
-    if (ngx_http_graph_attach_body_filter_init(cf) != NGX_OK) {
+    if (ngx_http_graph_attach_request_body_filter_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 

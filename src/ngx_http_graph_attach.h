@@ -12,11 +12,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <openssl/evp.h>
-
-#include "ga_base64.h"
 #include "ga_errors.h"
-#include "ga_multipart.h"
 
 
 /*
@@ -88,75 +84,12 @@ typedef struct {
 } ngx_http_graph_attach_loc_conf_t;
 
 
-/* what the part being parsed is */
-
-typedef enum {
-    NGX_HTTP_GRAPH_ATTACH_PART_SKIP = 0,
-    NGX_HTTP_GRAPH_ATTACH_PART_FILE,
-    NGX_HTTP_GRAPH_ATTACH_PART_MAYBE_FILE,    /* filename="" so far */
-    NGX_HTTP_GRAPH_ATTACH_PART_NAME,
-    NGX_HTTP_GRAPH_ATTACH_PART_CONTENT_TYPE,
-    NGX_HTTP_GRAPH_ATTACH_PART_IS_INLINE,
-    NGX_HTTP_GRAPH_ATTACH_PART_CONTENT_ID
-} ngx_http_graph_attach_part_e;
-
-
-/* the multipart-to-JSON conversion state of one request body */
-
-typedef struct {
-    ga_multipart_t                         mp;
-    ga_base64_t                            b64;
-
-    u_char                                *header_line;   /* parser's */
-    u_char                                *scratch;       /* decoding */
-
-    ngx_http_graph_attach_part_e           part;
-    unsigned                               part_has_disposition:1;
-    unsigned                               part_has_type:1;
-
-    ngx_str_t                              part_type;     /* part's */
-    ngx_str_t                              part_filename;
-    ngx_str_t                              filename;
-    ngx_str_t                              content_type;
-
-    /* text fields, each NULL data when absent */
-    ngx_str_t                              field_name;
-    ngx_str_t                              field_content_type;
-    ngx_str_t                              field_is_inline;
-    ngx_str_t                              field_content_id;
-    ngx_str_t                             *field;         /* being read */
-
-    off_t                                  file_size;
-    off_t                                  received;      /* raw bytes */
-    off_t                                  max_size;
-    off_t                                  body_limit;
-    off_t                                  json_size;     /* emitted */
-
-    ngx_buf_t                             *out_buf;
-    ngx_chain_t                           *out;
-    ngx_chain_t                          **last_out;
-    ngx_chain_t                           *free;
-    ngx_chain_t                           *busy;
-    size_t                                 out_buf_size;
-
-    ngx_http_graph_attach_loc_conf_t      *conf;
-    ngx_uint_t                             parts;
-    ngx_uint_t                             max_fields;
-    size_t                                 header_line_size;
-
-    /* the start of the file, for sniffing, and its digest */
-    u_char                                 head[64];
-    size_t                                 head_len;
-    EVP_MD_CTX                            *sha256;
-    u_char                                 digest[32];
-
-    ngx_pool_t                            *pool;
-    ngx_log_t                             *log;
-
-    unsigned                               ended:1;       /* last_buf */
-    unsigned                               file_seen:1;
-    unsigned                               file_done:1;
-} ngx_http_graph_attach_body_t;
+/* ngx_http_graph_attach_form.h, ngx_http_graph_attach_writer.h */
+typedef struct ngx_http_graph_attach_form_s  ngx_http_graph_attach_form_t;
+typedef struct ngx_http_graph_attach_attachment_s
+    ngx_http_graph_attach_attachment_t;
+typedef struct ngx_http_graph_attach_writer_s
+    ngx_http_graph_attach_writer_t;
 
 
 typedef struct {
@@ -168,11 +101,12 @@ typedef struct {
     struct ngx_http_graph_attach_token_waiter_s  *waiter;
     ngx_str_t                              token;
 
-    ngx_http_graph_attach_body_t          *body;
-
-    /* the attachment as judged and sent, for the audit variables */
-    ngx_str_t                              name;
-    ngx_str_t                              content_type;
+    /* the body: the form, the attachment it holds, the JSON writer */
+    ngx_http_graph_attach_form_t          *form;
+    ngx_http_graph_attach_attachment_t    *attachment;
+    ngx_http_graph_attach_writer_t        *writer;
+    off_t                                  received;      /* raw bytes */
+    off_t                                  body_limit;
 
     ga_error_t                             error;     /* the answer */
     ngx_str_t                              error_json;    /* replacement */
@@ -181,6 +115,7 @@ typedef struct {
     unsigned                               filtering:1;   /* body filter on */
     unsigned                               token_done:1;
     unsigned                               body_done:1;
+    unsigned                               body_ended:1;  /* last_buf */
     unsigned                               finalized:1;   /* we answered */
     unsigned                               replaced:1;    /* JSON error body */
 } ngx_http_graph_attach_ctx_t;
@@ -189,24 +124,10 @@ typedef struct {
 extern ngx_module_t  ngx_http_graph_attach_module;
 
 
-/* ngx_http_graph_attach_body.c */
-ngx_int_t ngx_http_graph_attach_body_init(ngx_http_request_t *r,
+/* ngx_http_graph_attach_request_body.c */
+ngx_int_t ngx_http_graph_attach_request_body_init(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx, u_char *boundary, size_t boundary_len);
-ngx_int_t ngx_http_graph_attach_body_filter_init(ngx_conf_t *cf);
-ngx_int_t ngx_http_graph_attach_emit(ngx_http_graph_attach_body_t *b,
-    const u_char *p, size_t len);
-ngx_int_t ngx_http_graph_attach_emit_string(ngx_http_graph_attach_body_t *b,
-    const char *s);
-ngx_int_t ngx_http_graph_attach_emit_escaped(ngx_http_graph_attach_body_t *b,
-    ngx_str_t *s);
-ngx_int_t ngx_http_graph_attach_emit_base64(ngx_http_graph_attach_body_t *b,
-    const u_char *p, size_t len);
-
-/* ngx_http_graph_attach_form.c */
-extern const ga_multipart_callbacks_t  ngx_http_graph_attach_form_callbacks;
-ngx_int_t ngx_http_graph_attach_form_end(ngx_http_graph_attach_ctx_t *ctx);
-void ngx_http_graph_attach_form_error(ngx_http_graph_attach_ctx_t *ctx,
-    int rc);
+ngx_int_t ngx_http_graph_attach_request_body_filter_init(ngx_conf_t *cf);
 
 /* ngx_http_graph_attach_policy.c */
 char *ngx_http_graph_attach_mailboxes(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -215,9 +136,8 @@ char *ngx_http_graph_attach_list(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_graph_attach_mailbox_allowed(ngx_http_request_t *r,
     ngx_http_graph_attach_loc_conf_t *alcf, ngx_str_t *mailbox);
-ngx_int_t ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
-    ngx_http_graph_attach_loc_conf_t *alcf, ngx_str_t *name,
-    ngx_str_t *type);
+ga_err_e ngx_http_graph_attach_judge(ngx_http_graph_attach_loc_conf_t *alcf,
+    ngx_http_graph_attach_attachment_t *a, ngx_pool_t *pool, ngx_log_t *log);
 
 /* ngx_http_graph_attach_variables.c */
 ngx_int_t ngx_http_graph_attach_add_variables(ngx_conf_t *cf);

@@ -3,9 +3,10 @@
  * Copyright (C) graph-attach authors
  *
  * The form: what each multipart part means for the attachment.  The
- * multipart parser calls these as parts stream by; the file part is
- * encoded at once, text fields are kept, and the properties known only at
- * the end (name, contentType, isInline, contentId) close the JSON.
+ * multipart parser calls back here as parts stream by: the file part's
+ * bytes go to the attachment writer at once, text fields are kept, and
+ * once the form is complete the attachment is judged by the policy and
+ * its last properties (name, contentType, isInline, contentId) written.
  */
 
 
@@ -14,11 +15,60 @@
 #include <ngx_http.h>
 
 #include "ngx_http_graph_attach.h"
+#include "ngx_http_graph_attach_form.h"
+#include "ngx_http_graph_attach_writer.h"
 #include "ga_content_id.h"
 #include "ga_encoded_word.h"
 #include "ga_header_params.h"
+#include "ga_multipart.h"
 #include "ga_type.h"
 #include "ga_utf8.h"
+
+
+/* what the part being parsed is */
+
+typedef enum {
+    NGX_HTTP_GRAPH_ATTACH_PART_SKIP = 0,
+    NGX_HTTP_GRAPH_ATTACH_PART_FILE,
+    NGX_HTTP_GRAPH_ATTACH_PART_MAYBE_FILE,    /* filename="" so far */
+    NGX_HTTP_GRAPH_ATTACH_PART_NAME,
+    NGX_HTTP_GRAPH_ATTACH_PART_CONTENT_TYPE,
+    NGX_HTTP_GRAPH_ATTACH_PART_IS_INLINE,
+    NGX_HTTP_GRAPH_ATTACH_PART_CONTENT_ID
+} ngx_http_graph_attach_part_e;
+
+
+struct ngx_http_graph_attach_form_s {
+    ga_multipart_t                         mp;
+
+    ngx_http_graph_attach_ctx_t           *ctx;          /* for errors */
+    ngx_http_graph_attach_writer_t        *writer;
+    ngx_http_graph_attach_attachment_t    *attachment;
+    ngx_http_graph_attach_loc_conf_t      *conf;
+
+    u_char                                *header_line;  /* parser's */
+    size_t                                 header_line_size;
+    u_char                                *scratch;      /* decoding */
+
+    /* the part being parsed */
+    ngx_http_graph_attach_part_e           part;
+    ngx_str_t                              part_type;
+    ngx_str_t                              part_filename;
+    unsigned                               part_has_disposition:1;
+    unsigned                               part_has_type:1;
+
+    /* text fields, each NULL data when absent */
+    ngx_str_t                              field_name;
+    ngx_str_t                              field_content_type;
+    ngx_str_t                              field_is_inline;
+    ngx_str_t                              field_content_id;
+    ngx_str_t                             *field;        /* being read */
+
+    ngx_uint_t                             parts;
+
+    ngx_pool_t                            *pool;
+    ngx_log_t                             *log;
+};
 
 
 static int ngx_http_graph_attach_part_begin(void *data);
@@ -29,16 +79,24 @@ static int ngx_http_graph_attach_part_data(void *data, const u_char *p,
     size_t len);
 static int ngx_http_graph_attach_part_end(void *data);
 
+static void ngx_http_graph_attach_form_cleanup(void *data);
+static void ngx_http_graph_attach_form_error(
+    ngx_http_graph_attach_form_t *form, int rc);
 static ngx_int_t ngx_http_graph_attach_file_begin(
-    ngx_http_graph_attach_ctx_t *ctx);
+    ngx_http_graph_attach_form_t *form);
+static ngx_int_t ngx_http_graph_attach_file_data(
+    ngx_http_graph_attach_form_t *form, const u_char *p, size_t len);
 static ngx_int_t ngx_http_graph_attach_disposition(
-    ngx_http_graph_attach_ctx_t *ctx, const u_char *value, size_t len);
-static ngx_int_t ngx_http_graph_attach_suffix(
-    ngx_http_graph_attach_ctx_t *ctx);
+    ngx_http_graph_attach_form_t *form, const u_char *value, size_t len);
+static ga_err_e ngx_http_graph_attach_form_complete(
+    ngx_http_graph_attach_form_t *form);
+static ga_err_e ngx_http_graph_attach_final_type(
+    ngx_http_graph_attach_form_t *form);
 static ngx_int_t ngx_http_graph_attach_printable(ngx_str_t *s, size_t max);
 
 
-const ga_multipart_callbacks_t  ngx_http_graph_attach_form_callbacks = {
+static const ga_multipart_callbacks_t  ngx_http_graph_attach_form_callbacks =
+{
     ngx_http_graph_attach_part_begin,
     ngx_http_graph_attach_part_header,
     ngx_http_graph_attach_part_headers_done,
@@ -48,35 +106,164 @@ const ga_multipart_callbacks_t  ngx_http_graph_attach_form_callbacks = {
 };
 
 
+ngx_http_graph_attach_form_t *
+ngx_http_graph_attach_form_create(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx, ngx_http_graph_attach_writer_t *writer,
+    u_char *boundary, size_t boundary_len)
+{
+    ngx_pool_cleanup_t                  *cln;
+    ngx_http_graph_attach_form_t        *form;
+    ngx_http_graph_attach_loc_conf_t    *alcf;
+    ngx_http_graph_attach_main_conf_t   *amcf;
+    ngx_http_graph_attach_attachment_t  *a;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
+
+    form = ngx_pcalloc(r->pool, sizeof(ngx_http_graph_attach_form_t));
+    a = ngx_pcalloc(r->pool, sizeof(ngx_http_graph_attach_attachment_t));
+    if (form == NULL || a == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     form->part = NGX_HTTP_GRAPH_ATTACH_PART_SKIP;
+     *     form->field_* = { 0, NULL };
+     *     form->parts = 0;
+     *     a->name = { 0, NULL };
+     *     a->size = 0;
+     */
+
+    form->header_line_size = alcf->part_header_size;
+    form->header_line = ngx_pnalloc(r->pool, form->header_line_size);
+
+    /* filename* in ISO-8859-1 may double in size as UTF-8 */
+    form->scratch = ngx_pnalloc(r->pool, 2 * form->header_line_size);
+
+    form->part_type.data = ngx_pnalloc(r->pool,
+                                       NGX_HTTP_GRAPH_ATTACH_CONTENT_TYPE_MAX);
+
+    if (form->header_line == NULL || form->scratch == NULL
+        || form->part_type.data == NULL)
+    {
+        return NULL;
+    }
+
+    form->ctx = ctx;
+    form->writer = writer;
+    form->attachment = a;
+    form->conf = alcf;
+    form->pool = r->pool;
+    form->log = r->connection->log;
+
+    ga_multipart_init(&form->mp, boundary, boundary_len, form->header_line,
+                      form->header_line_size, alcf->part_headers,
+                      &ngx_http_graph_attach_form_callbacks, form);
+
+    /*
+     * the digest of the file bytes costs about as much as base64: only
+     * when the configuration uses $graph_attach_sha256
+     */
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_graph_attach_module);
+
+    if (!amcf->sha256) {
+        return form;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    a->sha256 = EVP_MD_CTX_new();
+    if (a->sha256 == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_graph_attach_form_cleanup;
+    cln->data = a;
+
+    if (EVP_DigestInit_ex(a->sha256, EVP_sha256(), NULL) != 1) {
+        return NULL;
+    }
+
+    return form;
+}
+
+
+static void
+ngx_http_graph_attach_form_cleanup(void *data)
+{
+    ngx_http_graph_attach_attachment_t  *a = data;
+
+    EVP_MD_CTX_free(a->sha256);
+}
+
+
+ngx_http_graph_attach_attachment_t *
+ngx_http_graph_attach_form_attachment(ngx_http_graph_attach_form_t *form)
+{
+    return form->attachment;
+}
+
+
+/* a part of the body; a refusal is left in the request's context */
+
+void
+ngx_http_graph_attach_form_feed(ngx_http_graph_attach_form_t *form,
+    const u_char *p, size_t len)
+{
+    int  rc;
+
+    rc = ga_multipart_execute(&form->mp, p, len);
+
+    if (rc != GA_MP_OK) {
+        ngx_http_graph_attach_form_error(form, rc);
+    }
+}
+
+
 /* the end of the body: the form must be whole and hold one file */
 
 ngx_int_t
-ngx_http_graph_attach_form_end(ngx_http_graph_attach_ctx_t *ctx)
+ngx_http_graph_attach_form_end(ngx_http_graph_attach_form_t *form)
 {
-    int                            rc;
-    ngx_http_graph_attach_body_t  *body;
+    int                                  rc;
+    ga_err_e                             err;
+    ngx_http_graph_attach_attachment_t  *a;
 
-    body = ctx->body;
+    a = form->attachment;
 
-    rc = ga_multipart_finish(&body->mp);
+    rc = ga_multipart_finish(&form->mp);
 
     if (rc != GA_MP_OK) {
-        ngx_http_graph_attach_form_error(ctx, rc);
+        ngx_http_graph_attach_form_error(form, rc);
         return NGX_ERROR;
     }
 
-    if (!body->file_seen) {
-        ngx_http_graph_attach_set_error(ctx, GA_ERR_NO_FILE_PART);
+    if (!a->started) {
+        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_NO_FILE_PART);
         return NGX_ERROR;
     }
 
-    if (body->file_size == 0) {
-        ngx_http_graph_attach_set_error(ctx, GA_ERR_EMPTY_FILE);
+    if (a->size == 0) {
+        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_EMPTY_FILE);
         return NGX_ERROR;
     }
 
-    if (ngx_http_graph_attach_suffix(ctx) != NGX_OK) {
-        ngx_http_graph_attach_set_error(ctx, GA_ERR_OUT_OF_MEMORY);
+    err = ngx_http_graph_attach_form_complete(form);
+
+    if (err == GA_ERR_NONE
+        && ngx_http_graph_attach_writer_properties(form->writer, a)
+           != NGX_OK)
+    {
+        err = GA_ERR_OUT_OF_MEMORY;
+    }
+
+    if (err != GA_ERR_NONE) {
+        ngx_http_graph_attach_set_error(form->ctx, err);
         return NGX_ERROR;
     }
 
@@ -84,13 +271,12 @@ ngx_http_graph_attach_form_end(ngx_http_graph_attach_ctx_t *ctx)
 }
 
 
-void
-ngx_http_graph_attach_form_error(ngx_http_graph_attach_ctx_t *ctx,
-    int rc)
+static void
+ngx_http_graph_attach_form_error(ngx_http_graph_attach_form_t *form, int rc)
 {
     ga_err_e  err;
 
-    if (ctx->error.status) {
+    if (form->ctx->error.status) {
         /* a callback refused the upload and said why */
         return;
     }
@@ -125,10 +311,10 @@ ngx_http_graph_attach_form_error(ngx_http_graph_attach_ctx_t *ctx,
          * gateway's fault, not the client's
          */
 
-        ngx_log_error(NGX_LOG_ERR, ctx->body->log, 0,
+        ngx_log_error(NGX_LOG_ERR, form->log, 0,
                       "graph_attach: converting the upload failed");
 
-        ngx_http_graph_attach_set_error(ctx, GA_ERR_INTERNAL);
+        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_INTERNAL);
         return;
 
     default:
@@ -136,40 +322,37 @@ ngx_http_graph_attach_form_error(ngx_http_graph_attach_ctx_t *ctx,
         break;
     }
 
-    ngx_log_error(NGX_LOG_INFO, ctx->body->log, 0,
+    ngx_log_error(NGX_LOG_INFO, form->log, 0,
                   "graph_attach: upload refused: %s",
                   ga_multipart_strerror(rc));
 
-    ngx_http_graph_attach_set_error(ctx, err);
+    ngx_http_graph_attach_set_error(form->ctx, err);
 }
 
 
 static int
 ngx_http_graph_attach_part_begin(void *data)
 {
-    ngx_http_graph_attach_ctx_t *ctx = data;
+    ngx_http_graph_attach_form_t *form = data;
 
-    ngx_http_graph_attach_body_t  *body;
 
-    body = ctx->body;
-
-    body->part = NGX_HTTP_GRAPH_ATTACH_PART_SKIP;
-    body->part_has_disposition = 0;
-    body->part_has_type = 0;
-    body->part_type.len = 0;
-    body->part_filename.len = 0;
-    body->part_filename.data = NULL;
+    form->part = NGX_HTTP_GRAPH_ATTACH_PART_SKIP;
+    form->part_has_disposition = 0;
+    form->part_has_type = 0;
+    form->part_type.len = 0;
+    form->part_filename.len = 0;
+    form->part_filename.data = NULL;
 
     /*
      * every part counts, empty file inputs too: a form of many tiny parts
      * costs a callback round each
      */
 
-    if (++body->parts > body->max_fields + 1) {
-        ngx_http_graph_attach_set_error(ctx, GA_ERR_TOO_MANY_FIELDS);
+    if (++form->parts > form->conf->max_fields + 1) {
+        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_TOO_MANY_FIELDS);
         return -1;
     }
-    body->field = NULL;
+    form->field = NULL;
 
     return 0;
 }
@@ -179,26 +362,23 @@ static int
 ngx_http_graph_attach_part_header(void *data, const u_char *name,
     size_t name_len, const u_char *value, size_t value_len)
 {
-    ngx_http_graph_attach_ctx_t *ctx = data;
+    ngx_http_graph_attach_form_t *form = data;
 
     ngx_str_t                      v;
-    ngx_http_graph_attach_body_t  *body;
-
-    body = ctx->body;
 
     if (name_len == sizeof("Content-Disposition") - 1
         && ngx_strncasecmp((u_char *) name, (u_char *) "Content-Disposition",
                            name_len)
            == 0)
     {
-        if (body->part_has_disposition) {
-            ngx_http_graph_attach_set_error(ctx, GA_ERR_TWO_DISPOSITIONS);
+        if (form->part_has_disposition) {
+            ngx_http_graph_attach_set_error(form->ctx, GA_ERR_TWO_DISPOSITIONS);
             return -1;
         }
 
-        body->part_has_disposition = 1;
+        form->part_has_disposition = 1;
 
-        if (ngx_http_graph_attach_disposition(ctx, value, value_len)
+        if (ngx_http_graph_attach_disposition(form, value, value_len)
             != NGX_OK)
         {
             return -1;
@@ -212,12 +392,12 @@ ngx_http_graph_attach_part_header(void *data, const u_char *name,
                            name_len)
            == 0)
     {
-        if (body->part_has_type) {
-            ngx_http_graph_attach_set_error(ctx, GA_ERR_TWO_PART_TYPES);
+        if (form->part_has_type) {
+            ngx_http_graph_attach_set_error(form->ctx, GA_ERR_TWO_PART_TYPES);
             return -1;
         }
 
-        body->part_has_type = 1;
+        form->part_has_type = 1;
 
         v.data = (u_char *) value;
         v.len = value_len;
@@ -226,15 +406,15 @@ ngx_http_graph_attach_part_header(void *data, const u_char *name,
                                     NGX_HTTP_GRAPH_ATTACH_CONTENT_TYPE_MAX)
             != NGX_OK)
         {
-            ngx_http_graph_attach_set_error(ctx,
+            ngx_http_graph_attach_set_error(form->ctx,
                     GA_ERR_PART_TYPE_NOT_PRINTABLE);
             return -1;
         }
 
         /* one buffer for every part: most parts are not the file */
 
-        ngx_memcpy(body->part_type.data, value, value_len);
-        body->part_type.len = value_len;
+        ngx_memcpy(form->part_type.data, value, value_len);
+        form->part_type.len = value_len;
 
         return 0;
     }
@@ -263,7 +443,7 @@ ngx_http_graph_attach_part_header(void *data, const u_char *name,
             return 0;
         }
 
-        ngx_http_graph_attach_set_error(ctx, GA_ERR_TRANSFER_ENCODING);
+        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_TRANSFER_ENCODING);
         return -1;
     }
 
@@ -274,14 +454,13 @@ ngx_http_graph_attach_part_header(void *data, const u_char *name,
 
 
 static ngx_int_t
-ngx_http_graph_attach_disposition(ngx_http_graph_attach_ctx_t *ctx,
+ngx_http_graph_attach_disposition(ngx_http_graph_attach_form_t *form,
     const u_char *value, size_t len)
 {
     int                            rc;
     ngx_str_t                      name;
     ngx_uint_t                     i;
     ga_disposition_t               d;
-    ngx_http_graph_attach_body_t  *body;
 
     static struct {
         ngx_str_t                     name;
@@ -294,12 +473,10 @@ ngx_http_graph_attach_disposition(ngx_http_graph_attach_ctx_t *ctx,
         { ngx_null_string, NGX_HTTP_GRAPH_ATTACH_PART_SKIP }
     };
 
-    body = ctx->body;
-
     ngx_memzero(&d, sizeof(ga_disposition_t));
 
-    rc = ga_disposition_parse(value, len, &d, body->scratch,
-                              2 * body->header_line_size);
+    rc = ga_disposition_parse(value, len, &d, form->scratch,
+                              2 * form->header_line_size);
 
     switch (rc) {
 
@@ -307,35 +484,35 @@ ngx_http_graph_attach_disposition(ngx_http_graph_attach_ctx_t *ctx,
         break;
 
     case GA_HP_ERR_DUPLICATE:
-        ngx_http_graph_attach_set_error(ctx, GA_ERR_DISPOSITION_PARAM_REPEATED);
+        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_DISPOSITION_PARAM_REPEATED);
         return NGX_ERROR;
 
     case GA_HP_ERR_NOT_FORM_DATA:
-        ngx_http_graph_attach_set_error(ctx, GA_ERR_NOT_FORM_DATA);
+        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_NOT_FORM_DATA);
         return NGX_ERROR;
 
     case GA_HP_ERR_BAD_VALUE:
-        ngx_http_graph_attach_set_error(ctx, GA_ERR_BAD_FILENAME);
+        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_BAD_FILENAME);
         return NGX_ERROR;
 
     default:
-        ngx_http_graph_attach_set_error(ctx, GA_ERR_BAD_DISPOSITION);
+        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_BAD_DISPOSITION);
         return NGX_ERROR;
     }
 
     if (d.has_filename) {
-        body->part = d.filename_len ? NGX_HTTP_GRAPH_ATTACH_PART_FILE
+        form->part = d.filename_len ? NGX_HTTP_GRAPH_ATTACH_PART_FILE
                                     : NGX_HTTP_GRAPH_ATTACH_PART_MAYBE_FILE;
 
         /* in the scratch buffer until this part turns out to be the file */
 
-        body->part_filename.len = d.filename_len;
-        body->part_filename.data = d.filename;
+        form->part_filename.len = d.filename_len;
+        form->part_filename.data = d.filename;
 
         return NGX_OK;
     }
 
-    body->part = NGX_HTTP_GRAPH_ATTACH_PART_SKIP;
+    form->part = NGX_HTTP_GRAPH_ATTACH_PART_SKIP;
 
     if (!d.has_name) {
         return NGX_OK;
@@ -354,7 +531,7 @@ ngx_http_graph_attach_disposition(ngx_http_graph_attach_ctx_t *ctx,
         && ngx_strncasecmp(name.data, (u_char *) "filename", 8) == 0
         && (name.len == 8 || name.data[8] == '*'))
     {
-        ngx_http_graph_attach_set_error(ctx, GA_ERR_FIELD_NAMED_FILENAME);
+        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_FIELD_NAMED_FILENAME);
         return NGX_ERROR;
     }
 
@@ -362,7 +539,7 @@ ngx_http_graph_attach_disposition(ngx_http_graph_attach_ctx_t *ctx,
         if (fields[i].name.len == name.len
             && ngx_strncmp(fields[i].name.data, name.data, name.len) == 0)
         {
-            body->part = fields[i].part;
+            form->part = fields[i].part;
             break;
         }
     }
@@ -374,37 +551,34 @@ ngx_http_graph_attach_disposition(ngx_http_graph_attach_ctx_t *ctx,
 static int
 ngx_http_graph_attach_part_headers_done(void *data)
 {
-    ngx_http_graph_attach_ctx_t *ctx = data;
+    ngx_http_graph_attach_form_t *form = data;
 
     ngx_str_t                     *field;
-    ngx_http_graph_attach_body_t  *body;
 
-    body = ctx->body;
-
-    if (!body->part_has_disposition) {
-        ngx_http_graph_attach_set_error(ctx, GA_ERR_NO_DISPOSITION);
+    if (!form->part_has_disposition) {
+        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_NO_DISPOSITION);
         return -1;
     }
 
-    switch (body->part) {
+    switch (form->part) {
 
     case NGX_HTTP_GRAPH_ATTACH_PART_FILE:
-        return ngx_http_graph_attach_file_begin(ctx) == NGX_OK ? 0 : -1;
+        return ngx_http_graph_attach_file_begin(form) == NGX_OK ? 0 : -1;
 
     case NGX_HTTP_GRAPH_ATTACH_PART_NAME:
-        field = &body->field_name;
+        field = &form->field_name;
         break;
 
     case NGX_HTTP_GRAPH_ATTACH_PART_CONTENT_TYPE:
-        field = &body->field_content_type;
+        field = &form->field_content_type;
         break;
 
     case NGX_HTTP_GRAPH_ATTACH_PART_IS_INLINE:
-        field = &body->field_is_inline;
+        field = &form->field_is_inline;
         break;
 
     case NGX_HTTP_GRAPH_ATTACH_PART_CONTENT_ID:
-        field = &body->field_content_id;
+        field = &form->field_content_id;
         break;
 
     default:
@@ -412,77 +586,66 @@ ngx_http_graph_attach_part_headers_done(void *data)
     }
 
     if (field->data) {
-        ngx_http_graph_attach_set_error(ctx, GA_ERR_FIELD_REPEATED);
+        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_FIELD_REPEATED);
         return -1;
     }
 
-    field->data = ngx_pnalloc(body->pool, NGX_HTTP_GRAPH_ATTACH_FIELD_MAX);
+    field->data = ngx_pnalloc(form->pool, NGX_HTTP_GRAPH_ATTACH_FIELD_MAX);
     if (field->data == NULL) {
         return -1;
     }
 
     field->len = 0;
-    body->field = field;
+    form->field = field;
 
     return 0;
 }
 
 
 static ngx_int_t
-ngx_http_graph_attach_file_begin(ngx_http_graph_attach_ctx_t *ctx)
+ngx_http_graph_attach_file_begin(ngx_http_graph_attach_form_t *form)
 {
-    ngx_http_graph_attach_body_t  *body;
+    ngx_http_graph_attach_attachment_t  *a;
 
-    static u_char  head[] =
-        "{\"@odata.type\":\"#microsoft.graph.fileAttachment\","
-        "\"contentBytes\":\"";
+    a = form->attachment;
 
-    body = ctx->body;
-
-    if (body->file_seen) {
-        ngx_http_graph_attach_set_error(ctx, GA_ERR_TOO_MANY_FILES);
+    if (a->started) {
+        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_TOO_MANY_FILES);
         return NGX_ERROR;
     }
 
-    body->file_seen = 1;
-    body->part = NGX_HTTP_GRAPH_ATTACH_PART_FILE;
+    a->started = 1;
+    form->part = NGX_HTTP_GRAPH_ATTACH_PART_FILE;
 
     /* the part's buffers are reused by the parts that follow */
 
-    body->filename.len = body->part_filename.len;
-    body->filename.data = ngx_pstrdup(body->pool, &body->part_filename);
-    if (body->filename.data == NULL && body->filename.len) {
+    a->filename.len = form->part_filename.len;
+    a->filename.data = ngx_pstrdup(form->pool, &form->part_filename);
+    if (a->filename.data == NULL && a->filename.len) {
         return NGX_ERROR;
     }
 
-    if (body->part_type.len) {
-        body->content_type.len = body->part_type.len;
-        body->content_type.data = ngx_pstrdup(body->pool, &body->part_type);
-        if (body->content_type.data == NULL) {
+    if (form->part_type.len) {
+        a->declared_type.len = form->part_type.len;
+        a->declared_type.data = ngx_pstrdup(form->pool, &form->part_type);
+        if (a->declared_type.data == NULL) {
             return NGX_ERROR;
         }
 
     } else {
-        ngx_str_set(&body->content_type, "application/octet-stream");
+        ngx_str_set(&a->declared_type, "application/octet-stream");
     }
 
-    ga_base64_init(&body->b64);
-
-    return ngx_http_graph_attach_emit(body, head, sizeof(head) - 1);
+    return ngx_http_graph_attach_writer_file_begin(form->writer);
 }
 
 
 static int
 ngx_http_graph_attach_part_data(void *data, const u_char *p, size_t len)
 {
-    ngx_http_graph_attach_ctx_t *ctx = data;
+    ngx_http_graph_attach_form_t *form = data;
 
-    size_t                         n;
-    ngx_http_graph_attach_body_t  *body;
-
-    body = ctx->body;
-
-    switch (body->part) {
+    switch (form->part) {
 
     case NGX_HTTP_GRAPH_ATTACH_PART_SKIP:
         return 0;
@@ -495,99 +658,105 @@ ngx_http_graph_attach_part_data(void *data, const u_char *p, size_t len)
             return 0;
         }
 
-        if (ngx_http_graph_attach_file_begin(ctx) != NGX_OK) {
+        if (ngx_http_graph_attach_file_begin(form) != NGX_OK) {
             return -1;
         }
 
         /* fall through */
 
     case NGX_HTTP_GRAPH_ATTACH_PART_FILE:
-
-        body->file_size += len;
-
-        if (body->file_size > body->max_size) {
-            ngx_http_graph_attach_set_error(ctx, GA_ERR_FILE_TOO_LARGE);
-            return -1;
-        }
-
-        if (body->head_len < sizeof(body->head)) {
-            n = ngx_min(len, sizeof(body->head) - body->head_len);
-            ngx_memcpy(body->head + body->head_len, p, n);
-            body->head_len += n;
-        }
-
-        if (body->sha256 && EVP_DigestUpdate(body->sha256, p, len) != 1) {
-            return -1;
-        }
-
-        return ngx_http_graph_attach_emit_base64(body, p, len) == NGX_OK
+        return ngx_http_graph_attach_file_data(form, p, len) == NGX_OK
                ? 0 : -1;
 
     default:
 
-        if (body->field->len + len > NGX_HTTP_GRAPH_ATTACH_FIELD_MAX) {
-            ngx_http_graph_attach_set_error(ctx, GA_ERR_FIELD_TOO_LONG);
+        if (form->field->len + len > NGX_HTTP_GRAPH_ATTACH_FIELD_MAX) {
+            ngx_http_graph_attach_set_error(form->ctx, GA_ERR_FIELD_TOO_LONG);
             return -1;
         }
 
-        ngx_memcpy(body->field->data + body->field->len, p, len);
-        body->field->len += len;
+        ngx_memcpy(form->field->data + form->field->len, p, len);
+        form->field->len += len;
 
         return 0;
     }
+}
+
+
+/* the file's bytes: counted, their head kept, digested and written */
+
+static ngx_int_t
+ngx_http_graph_attach_file_data(ngx_http_graph_attach_form_t *form,
+    const u_char *p, size_t len)
+{
+    size_t                               n;
+    ngx_http_graph_attach_attachment_t  *a;
+
+    a = form->attachment;
+
+    a->size += len;
+
+    if (a->size > form->conf->max_size) {
+        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_FILE_TOO_LARGE);
+        return NGX_ERROR;
+    }
+
+    if (a->head_len < sizeof(a->head)) {
+        n = ngx_min(len, sizeof(a->head) - a->head_len);
+        ngx_memcpy(a->head + a->head_len, p, n);
+        a->head_len += n;
+    }
+
+    if (a->sha256 && EVP_DigestUpdate(a->sha256, p, len) != 1) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_graph_attach_writer_file_data(form->writer, p, len);
 }
 
 
 static int
 ngx_http_graph_attach_part_end(void *data)
 {
-    ngx_http_graph_attach_ctx_t *ctx = data;
+    ngx_http_graph_attach_form_t *form = data;
 
-    size_t                         n;
-    ngx_http_graph_attach_body_t  *body;
-    u_char                         tail[4];
+    ngx_http_graph_attach_attachment_t  *a;
 
-    body = ctx->body;
-
-    if (body->part != NGX_HTTP_GRAPH_ATTACH_PART_FILE) {
+    if (form->part != NGX_HTTP_GRAPH_ATTACH_PART_FILE) {
         return 0;
     }
 
-    n = ga_base64_final(&body->b64, tail);
-    body->file_done = 1;
+    a = form->attachment;
+    a->complete = 1;
 
-    if (body->sha256
-        && EVP_DigestFinal_ex(body->sha256, body->digest, NULL) != 1)
-    {
+    if (a->sha256 && EVP_DigestFinal_ex(a->sha256, a->digest, NULL) != 1) {
         return -1;
     }
 
-    return ngx_http_graph_attach_emit(body, tail, n) == NGX_OK ? 0 : -1;
+    return ngx_http_graph_attach_writer_file_end(form->writer) == NGX_OK
+           ? 0 : -1;
 }
 
 
-/* the properties known only at the end of the form */
+/*
+ * The form is complete: the attachment as Graph would get it, checked
+ * field by field and then judged by the policy
+ */
 
-static ngx_int_t
-ngx_http_graph_attach_suffix(ngx_http_graph_attach_ctx_t *ctx)
+static ga_err_e
+ngx_http_graph_attach_form_complete(ngx_http_graph_attach_form_t *form)
 {
-    u_char                        *p;
-    size_t                         n;
-    ngx_int_t                      rc;
-    ngx_str_t                     *name, *type, *declared;
-    ngx_uint_t                     is_inline;
-    ngx_http_graph_attach_body_t  *body;
+    ga_err_e                             err;
+    ngx_str_t                           *name, *v;
+    ngx_http_graph_attach_attachment_t  *a;
 
-    body = ctx->body;
+    a = form->attachment;
+    name = &a->name;
 
-    name = &ctx->name;
-    type = &ctx->content_type;
-
-    *name = body->field_name.data ? body->field_name : body->filename;
+    *name = form->field_name.data ? form->field_name : a->filename;
 
     if (!ga_utf8_valid(name->data, name->len)) {
-        ngx_http_graph_attach_set_error(ctx, GA_ERR_NAME_NOT_UTF8);
-        return NGX_ERROR;
+        return GA_ERR_NAME_NOT_UTF8;
     }
 
     /*
@@ -596,116 +765,94 @@ ngx_http_graph_attach_suffix(ngx_http_graph_attach_ctx_t *ctx)
      */
 
     if (ga_encoded_word_find(name->data, name->len)) {
-        ngx_http_graph_attach_set_error(ctx, GA_ERR_NAME_ENCODED_WORD);
-        return NGX_ERROR;
+        return GA_ERR_NAME_ENCODED_WORD;
     }
 
-    declared = &body->content_type;
+    err = ngx_http_graph_attach_final_type(form);
+    if (err != GA_ERR_NONE) {
+        return err;
+    }
 
-    if (body->field_content_type.data) {
-        declared = &body->field_content_type;
+    v = &form->field_is_inline;
 
-        if (ngx_http_graph_attach_printable(declared,
-                                    NGX_HTTP_GRAPH_ATTACH_CONTENT_TYPE_MAX)
-            != NGX_OK)
+    if (v->data) {
+        if (v->len == 4 && ngx_strncasecmp(v->data, (u_char *) "true", 4) == 0)
         {
-            ngx_http_graph_attach_set_error(ctx,
-                    GA_ERR_FIELD_TYPE_NOT_PRINTABLE);
-            return NGX_ERROR;
-        }
-    }
+            a->is_inline = 1;
 
-    /*
-     * only "type/subtype" (and a text charset) is judged and forwarded:
-     * a parameter such as name="x.exe" would be a second name no rule saw
-     */
-
-    p = ngx_pnalloc(body->pool, declared->len + 1);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    n = ga_type_normalize(declared->data, declared->len, p);
-
-    if (n == 0) {
-        if (declared == &body->field_content_type) {
-            ngx_http_graph_attach_set_error(ctx,
-                    GA_ERR_FIELD_TYPE_NOT_MEDIA_TYPE);
-
-        } else {
-            ngx_http_graph_attach_set_error(ctx,
-                    GA_ERR_PART_TYPE_NOT_MEDIA_TYPE);
-        }
-
-        return NGX_ERROR;
-    }
-
-    type->data = p;
-    type->len = n;
-
-    is_inline = 0;
-
-    if (body->field_is_inline.data) {
-        if (body->field_is_inline.len == 4
-            && ngx_strncasecmp(body->field_is_inline.data,
-                               (u_char *) "true", 4)
-               == 0)
+        } else if (!(v->len == 5
+                     && ngx_strncasecmp(v->data, (u_char *) "false", 5) == 0))
         {
-            is_inline = 1;
-
-        } else if (!(body->field_is_inline.len == 5
-                     && ngx_strncasecmp(body->field_is_inline.data,
-                                        (u_char *) "false", 5)
-                        == 0))
-        {
-            ngx_http_graph_attach_set_error(ctx, GA_ERR_FIELD_IS_INLINE);
-            return NGX_ERROR;
+            return GA_ERR_FIELD_IS_INLINE;
         }
     }
 
     /* the rules judge what Graph would get: sanitised name, final type */
 
-    rc = ngx_http_graph_attach_judge(ctx, body->conf, name, type);
-    if (rc != NGX_OK) {
-        return NGX_ERROR;
+    err = ngx_http_graph_attach_judge(form->conf, a, form->pool, form->log);
+    if (err != GA_ERR_NONE) {
+        return err;
     }
 
-    if (body->field_content_id.data
-        && !ga_content_id_valid(body->field_content_id.data,
-                                body->field_content_id.len))
+    /* Graph writes it into a MIME header: no CR, LF, space or NUL */
+
+    if (form->field_content_id.data
+        && !ga_content_id_valid(form->field_content_id.data,
+                                form->field_content_id.len))
     {
-        /* Graph writes it into a MIME header: no CR, LF, space or NUL */
-
-        ngx_http_graph_attach_set_error(ctx, GA_ERR_FIELD_CONTENT_ID);
-        return NGX_ERROR;
+        return GA_ERR_FIELD_CONTENT_ID;
     }
 
-    if (ngx_http_graph_attach_emit_string(body, "\",\"name\":\"") != NGX_OK
-        || ngx_http_graph_attach_emit_escaped(body, name) != NGX_OK
-        || ngx_http_graph_attach_emit_string(body, "\",\"contentType\":\"")
-           != NGX_OK
-        || ngx_http_graph_attach_emit_escaped(body, type) != NGX_OK
-        || ngx_http_graph_attach_emit_string(body, is_inline
-                                             ? "\",\"isInline\":true"
-                                             : "\",\"isInline\":false")
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+    a->content_id = form->field_content_id;
 
-    if (body->field_content_id.data) {
-        if (ngx_http_graph_attach_emit_string(body, ",\"contentId\":\"")
-            != NGX_OK
-            || ngx_http_graph_attach_emit_escaped(body,
-                                                  &body->field_content_id)
-               != NGX_OK
-            || ngx_http_graph_attach_emit_string(body, "\"") != NGX_OK)
+    return GA_ERR_NONE;
+}
+
+
+/*
+ * Only "type/subtype" (and a text charset) is judged and forwarded: a
+ * parameter such as name="x.exe" would be a second name no rule saw
+ */
+
+static ga_err_e
+ngx_http_graph_attach_final_type(ngx_http_graph_attach_form_t *form)
+{
+    u_char                              *p;
+    size_t                               n;
+    ngx_str_t                           *declared;
+    ngx_http_graph_attach_attachment_t  *a;
+
+    a = form->attachment;
+    declared = &a->declared_type;
+
+    if (form->field_content_type.data) {
+        declared = &form->field_content_type;
+
+        if (ngx_http_graph_attach_printable(declared,
+                                    NGX_HTTP_GRAPH_ATTACH_CONTENT_TYPE_MAX)
+            != NGX_OK)
         {
-            return NGX_ERROR;
+            return GA_ERR_FIELD_TYPE_NOT_PRINTABLE;
         }
     }
 
-    return ngx_http_graph_attach_emit_string(body, "}");
+    p = ngx_pnalloc(form->pool, declared->len + 1);
+    if (p == NULL) {
+        return GA_ERR_OUT_OF_MEMORY;
+    }
+
+    n = ga_type_normalize(declared->data, declared->len, p);
+
+    if (n == 0) {
+        return (declared == &form->field_content_type)
+               ? GA_ERR_FIELD_TYPE_NOT_MEDIA_TYPE
+               : GA_ERR_PART_TYPE_NOT_MEDIA_TYPE;
+    }
+
+    a->content_type.data = p;
+    a->content_type.len = n;
+
+    return GA_ERR_NONE;
 }
 
 
@@ -728,4 +875,3 @@ ngx_http_graph_attach_printable(ngx_str_t *s, size_t max)
 
     return NGX_OK;
 }
-

@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_graph_attach.h"
+#include "ngx_http_graph_attach_writer.h"
 #include "ga_encoded_word.h"
 #include "ga_ext.h"
 #include "ga_name.h"
@@ -30,6 +31,14 @@ typedef struct {
 
 static ngx_int_t ngx_http_graph_attach_denied_extension(
     ngx_http_graph_attach_loc_conf_t *alcf, ga_ext_t *ext, int n);
+static ngx_int_t ngx_http_graph_attach_type_allowed(
+    ngx_http_graph_attach_loc_conf_t *alcf, ngx_str_t *type, ga_ext_t *ext,
+    int n);
+static ngx_int_t ngx_http_graph_attach_extension_allowed(
+    ngx_http_graph_attach_loc_conf_t *alcf, ga_ext_t *ext, int n);
+static ngx_int_t ngx_http_graph_attach_content_agrees(
+    ngx_http_graph_attach_attachment_t *a, ga_ext_t *ext, int n,
+    ngx_log_t *log);
 
 
 char *
@@ -227,29 +236,28 @@ ngx_http_graph_attach_mailbox_allowed(ngx_http_request_t *r,
 
 /*
  * The final attachment, once the whole form is known: the name (after any
- * "name" field) is sanitised, then the type, extension and bytes judged.
+ * "name" field) is sanitised, then the extension, type and bytes judged.
+ * The first rule that fails answers.
  */
 
-ngx_int_t
-ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
-    ngx_http_graph_attach_loc_conf_t *alcf, ngx_str_t *name,
-    ngx_str_t *type)
+ga_err_e
+ngx_http_graph_attach_judge(ngx_http_graph_attach_loc_conf_t *alcf,
+    ngx_http_graph_attach_attachment_t *a, ngx_pool_t *pool, ngx_log_t *log)
 {
-    int                            kind, n, k, any;
-    u_char                        *p;
-    ga_ext_t                       ext[2];
-    ngx_str_t                     *t;
-    ngx_uint_t                     i;
-    const char                    *def;
-    ngx_http_graph_attach_body_t  *body;
+    int           n;
+    u_char       *p;
+    ga_ext_t      ext[2];
+    ngx_str_t    *name, *type;
+    const char   *def;
 
-    body = ctx->body;
+    name = &a->name;
+    type = &a->content_type;
 
     /* sanitising never grows the name */
 
-    p = ngx_pnalloc(body->pool, name->len + sizeof("attachment.") + 16);
+    p = ngx_pnalloc(pool, name->len + sizeof("attachment.") + 16);
     if (p == NULL) {
-        return NGX_ERROR;
+        return GA_ERR_OUT_OF_MEMORY;
     }
 
     name->len = ga_name_sanitize(name->data, name->len, p);
@@ -261,8 +269,7 @@ ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
      */
 
     if (ga_encoded_word_find(name->data, name->len)) {
-        ngx_http_graph_attach_set_error(ctx, GA_ERR_NAME_ENCODED_WORD);
-        return NGX_DECLINED;
+        return GA_ERR_NAME_ENCODED_WORD;
     }
 
     if (name->len == 0) {
@@ -275,93 +282,24 @@ ngx_http_graph_attach_judge(ngx_http_graph_attach_ctx_t *ctx,
     n = ga_ext_get(name->data, name->len, ext);
 
     if (ngx_http_graph_attach_denied_extension(alcf, ext, n) != NGX_OK) {
-        ngx_http_graph_attach_set_error(ctx, GA_ERR_EXTENSION_NOT_ALLOWED);
-        return NGX_DECLINED;
+        return GA_ERR_EXTENSION_NOT_ALLOWED;
     }
 
-    /* "off", an empty list, lifts the rule as "any type" would */
-
-    if (alcf->allow_types && alcf->allow_types->nelts) {
-        t = alcf->allow_types->elts;
-        any = 0;
-
-        for (i = 0; i < alcf->allow_types->nelts; i++) {
-            if (ga_type_match(type->data, type->len, t[i].data, t[i].len)) {
-                any = (t[i].len == 3
-                       && ngx_strncmp(t[i].data, "*/*", 3) == 0);
-                break;
-            }
-        }
-
-        if (i == alcf->allow_types->nelts) {
-            goto type_not_allowed;
-        }
-
-        /*
-         * the type binds the name: every extension the name has must be
-         * one the type maps to, unless the list let any type in
-         */
-
-        if (!any) {
-            for (k = 0; k < n; k++) {
-                if (!ga_ext_type_maps(type->data, type->len, &ext[k])) {
-                    break;
-                }
-            }
-
-            if (n == 0 || k < n) {
-                goto type_not_allowed;
-            }
-        }
+    if (ngx_http_graph_attach_type_allowed(alcf, type, ext, n) != NGX_OK) {
+        return GA_ERR_TYPE_NOT_ALLOWED;
     }
 
-    if (alcf->allow_extensions && alcf->allow_extensions->nelts) {
-        t = alcf->allow_extensions->elts;
-
-        for (k = 0; k < n; k++) {
-            for (i = 0; i < alcf->allow_extensions->nelts; i++) {
-                if (ga_ext_eq(&ext[k], t[i].data, t[i].len)) {
-                    break;
-                }
-            }
-
-            if (i == alcf->allow_extensions->nelts) {
-                break;
-            }
-        }
-
-        if (n == 0 || k < n) {
-            ngx_http_graph_attach_set_error(ctx, GA_ERR_EXTENSION_NOT_ALLOWED);
-            return NGX_DECLINED;
-        }
+    if (ngx_http_graph_attach_extension_allowed(alcf, ext, n) != NGX_OK) {
+        return GA_ERR_EXTENSION_NOT_ALLOWED;
     }
 
-    if (!alcf->sniff) {
-        return NGX_OK;
+    if (alcf->sniff
+        && ngx_http_graph_attach_content_agrees(a, ext, n, log) != NGX_OK)
+    {
+        return GA_ERR_CONTENT_MISMATCH;
     }
 
-    kind = ga_sniff(body->head, body->head_len);
-
-    for (k = 0; k < (n ? n : 1); k++) {
-        if (ga_sniff_mismatch(kind, type->data, type->len,
-                              n ? ext[k].data : NULL,
-                              n && ext[k].len <= GA_EXT_MAX ? ext[k].len : 0))
-        {
-            ngx_log_error(NGX_LOG_INFO, body->log, 0,
-                          "graph_attach: content is %s, declared \"%V\"",
-                          ga_sniff_name(kind), type);
-
-            ngx_http_graph_attach_set_error(ctx, GA_ERR_CONTENT_MISMATCH);
-            return NGX_DECLINED;
-        }
-    }
-
-    return NGX_OK;
-
-type_not_allowed:
-
-    ngx_http_graph_attach_set_error(ctx, GA_ERR_TYPE_NOT_ALLOWED);
-    return NGX_DECLINED;
+    return GA_ERR_NONE;
 }
 
 
@@ -392,6 +330,113 @@ ngx_http_graph_attach_denied_extension(ngx_http_graph_attach_loc_conf_t *alcf,
             if (ga_ext_eq(&ext[k], e[i].data, e[i].len)) {
                 return NGX_DECLINED;
             }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* graph_attach_allow_types: the type, and the name it binds */
+
+static ngx_int_t
+ngx_http_graph_attach_type_allowed(ngx_http_graph_attach_loc_conf_t *alcf,
+    ngx_str_t *type, ga_ext_t *ext, int n)
+{
+    int          k;
+    ngx_str_t   *t;
+    ngx_uint_t   i;
+
+    /* "off", an empty list, lifts the rule as "any type" would */
+
+    if (alcf->allow_types == NULL || alcf->allow_types->nelts == 0) {
+        return NGX_OK;
+    }
+
+    t = alcf->allow_types->elts;
+
+    for (i = 0; i < alcf->allow_types->nelts; i++) {
+        if (ga_type_match(type->data, type->len, t[i].data, t[i].len)) {
+            break;
+        }
+    }
+
+    if (i == alcf->allow_types->nelts) {
+        return NGX_DECLINED;
+    }
+
+    if (t[i].len == 3 && ngx_strncmp(t[i].data, "*/*", 3) == 0) {
+        return NGX_OK;
+    }
+
+    /*
+     * the type binds the name: every extension the name has must be one
+     * the type maps to, unless the list let any type in
+     */
+
+    for (k = 0; k < n; k++) {
+        if (!ga_ext_type_maps(type->data, type->len, &ext[k])) {
+            return NGX_DECLINED;
+        }
+    }
+
+    return n ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* graph_attach_allow_extensions: every extension the name has */
+
+static ngx_int_t
+ngx_http_graph_attach_extension_allowed(
+    ngx_http_graph_attach_loc_conf_t *alcf, ga_ext_t *ext, int n)
+{
+    int          k;
+    ngx_str_t   *t;
+    ngx_uint_t   i;
+
+    if (alcf->allow_extensions == NULL || alcf->allow_extensions->nelts == 0)
+    {
+        return NGX_OK;
+    }
+
+    t = alcf->allow_extensions->elts;
+
+    for (k = 0; k < n; k++) {
+        for (i = 0; i < alcf->allow_extensions->nelts; i++) {
+            if (ga_ext_eq(&ext[k], t[i].data, t[i].len)) {
+                break;
+            }
+        }
+
+        if (i == alcf->allow_extensions->nelts) {
+            return NGX_DECLINED;
+        }
+    }
+
+    return n ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* graph_attach_sniff: the first bytes against the type and extensions */
+
+static ngx_int_t
+ngx_http_graph_attach_content_agrees(ngx_http_graph_attach_attachment_t *a,
+    ga_ext_t *ext, int n, ngx_log_t *log)
+{
+    int  kind, k;
+
+    kind = ga_sniff(a->head, a->head_len);
+
+    for (k = 0; k < (n ? n : 1); k++) {
+        if (ga_sniff_mismatch(kind, a->content_type.data,
+                              a->content_type.len,
+                              n ? ext[k].data : NULL,
+                              n && ext[k].len <= GA_EXT_MAX ? ext[k].len : 0))
+        {
+            ngx_log_error(NGX_LOG_INFO, log, 0,
+                          "graph_attach: content is %s, declared \"%V\"",
+                          ga_sniff_name(kind), &a->content_type);
+            return NGX_DECLINED;
         }
     }
 

@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 
 #include "ngx_http_graph_attach.h"
+#include "ngx_http_graph_attach_writer.h"
 
 
 typedef struct {
@@ -125,7 +126,7 @@ ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
     r->headers_in.content_length = NULL;
     r->headers_in.transfer_encoding = NULL;
     r->headers_in.chunked = 0;
-    r->headers_in.content_length_n = ctx->body->json_size;
+    r->headers_in.content_length_n = ctx->writer->size;
 
     /* Content-Type */
 

@@ -12,6 +12,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_graph_attach.h"
+#include "ngx_http_graph_attach_writer.h"
 #include "ga_name.h"
 #include "ga_type.h"
 
@@ -125,10 +126,11 @@ static ngx_int_t
 ngx_http_graph_attach_name_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    u_char                       *p;
-    size_t                        len;
-    ngx_str_t                    *s;
-    ngx_http_graph_attach_ctx_t  *ctx;
+    u_char                              *p;
+    size_t                               len;
+    ngx_str_t                           *s;
+    ngx_http_graph_attach_ctx_t         *ctx;
+    ngx_http_graph_attach_attachment_t  *a;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
 
@@ -137,17 +139,18 @@ ngx_http_graph_attach_name_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    s = data ? &ctx->content_type : &ctx->name;
+    a = ctx->attachment;
+
+    if (a == NULL || !a->started) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    s = data ? &a->content_type : &a->name;
 
     if (s->data == NULL) {
-        if (ctx->body == NULL || !ctx->body->file_seen) {
-            v->not_found = 1;
-            return NGX_OK;
-        }
-
         /* refused before the end of the form: what the file part said */
-
-        s = data ? &ctx->body->content_type : &ctx->body->filename;
+        s = data ? &a->declared_type : &a->filename;
     }
 
     p = ngx_pnalloc(r->pool, s->len + 1);
@@ -203,7 +206,7 @@ ngx_http_graph_attach_size_variable(ngx_http_request_t *r,
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
 
-    if (ctx == NULL || ctx->body == NULL || !ctx->body->file_seen) {
+    if (ctx == NULL || ctx->attachment == NULL || !ctx->attachment->started) {
         v->not_found = 1;
         return NGX_OK;
     }
@@ -214,7 +217,7 @@ ngx_http_graph_attach_size_variable(ngx_http_request_t *r,
     }
 
     ngx_http_graph_attach_set_value(v, p,
-                             ngx_sprintf(p, "%O", ctx->body->file_size) - p);
+                             ngx_sprintf(p, "%O", ctx->attachment->size) - p);
 
     return NGX_OK;
 }
@@ -224,30 +227,28 @@ static ngx_int_t
 ngx_http_graph_attach_sha256_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    u_char                       *p;
-    ngx_http_graph_attach_ctx_t  *ctx;
+    u_char                              *p;
+    ngx_http_graph_attach_ctx_t         *ctx;
+    ngx_http_graph_attach_attachment_t  *a;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
 
     /* the digest exists once the whole file part was read */
 
-    if (ctx == NULL
-        || ctx->body == NULL
-        || ctx->body->sha256 == NULL
-        || !ctx->body->file_done)
-    {
+    a = ctx ? ctx->attachment : NULL;
+
+    if (a == NULL || a->sha256 == NULL || !a->complete) {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    p = ngx_pnalloc(r->pool, 2 * sizeof(ctx->body->digest));
+    p = ngx_pnalloc(r->pool, 2 * sizeof(a->digest));
     if (p == NULL) {
         return NGX_ERROR;
     }
 
     ngx_http_graph_attach_set_value(v, p,
-                     ngx_hex_dump(p, ctx->body->digest,
-                                  sizeof(ctx->body->digest)) - p);
+                     ngx_hex_dump(p, a->digest, sizeof(a->digest)) - p);
 
     return NGX_OK;
 }

@@ -1,0 +1,194 @@
+
+/*
+ * Copyright (C) graph-attach authors
+ *
+ * The request body filter: multipart/form-data in, Graph's JSON out, as
+ * the bytes arrive.  It only accounts for the body and feeds it to the
+ * form; the form writes the attachment through the writer, and what the
+ * writer has filled goes on to nginx's save filter.  Every input buffer
+ * is consumed at once.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_graph_attach.h"
+#include "ngx_http_graph_attach_form.h"
+#include "ngx_http_graph_attach_writer.h"
+
+
+static ngx_int_t ngx_http_graph_attach_request_body_filter(
+    ngx_http_request_t *r, ngx_chain_t *in);
+static void ngx_http_graph_attach_request_body_end(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx);
+
+
+static ngx_http_request_body_filter_pt   ngx_http_next_request_body_filter;
+
+
+ngx_int_t
+ngx_http_graph_attach_request_body_init(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx, u_char *boundary, size_t boundary_len)
+{
+    ngx_http_graph_attach_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
+
+    ctx->writer = ngx_http_graph_attach_writer_create(r->pool,
+                                        r->headers_in.content_length_n);
+    if (ctx->writer == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->form = ngx_http_graph_attach_form_create(r, ctx, ctx->writer,
+                                                  boundary, boundary_len);
+    if (ctx->form == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->attachment = ngx_http_graph_attach_form_attachment(ctx->form);
+    ctx->body_limit = alcf->max_size + NGX_HTTP_GRAPH_ATTACH_FORM_ALLOWANCE;
+    ctx->filtering = 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_request_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in)
+{
+    size_t                        size;
+    ngx_int_t                     rc, last;
+    ngx_buf_t                    *b;
+    ngx_chain_t                  *cl, *out, end;
+    ngx_http_graph_attach_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    if (ctx == NULL || !ctx->filtering) {
+        return ngx_http_next_request_body_filter(r, in);
+    }
+
+    last = 0;
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->last_buf) {
+            last = 1;
+        }
+
+        if (b->in_file) {
+            /* length and chunked filters pass memory buffers only */
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "graph_attach: request body buffer in file");
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        size = b->last - b->pos;
+
+        if (size == 0) {
+            continue;
+        }
+
+        ctx->received += size;
+
+        if (ctx->received > ctx->body_limit) {
+
+            /*
+             * only a body without Content-Length gets here; stop reading
+             * it: the special response is answered in JSON by the
+             * error filter
+             */
+
+            for ( /* void */ ; cl; cl = cl->next) {
+                cl->buf->pos = cl->buf->last;
+            }
+
+            ngx_http_graph_attach_set_error(ctx, GA_ERR_UPLOAD_TOO_LARGE);
+
+            r->lingering_close = 1;
+
+            return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+        }
+
+        if (ctx->error.status == 0) {
+            ngx_http_graph_attach_form_feed(ctx->form, b->pos, size);
+        }
+
+        b->pos = b->last;
+    }
+
+    if (last) {
+        ngx_http_graph_attach_request_body_end(r, ctx);
+    }
+
+    out = ngx_http_graph_attach_writer_take(ctx->writer);
+
+    if (ctx->error.status) {
+
+        /* what was converted is of no use; only the end is passed on */
+
+        out = NULL;
+
+        if (last) {
+            b = ngx_calloc_buf(r->pool);
+            if (b == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            b->last_buf = 1;
+
+            end.buf = b;
+            end.next = NULL;
+            out = &end;
+        }
+    }
+
+    rc = ngx_http_next_request_body_filter(r, out);
+
+    if (ctx->error.status == 0) {
+        ngx_http_graph_attach_writer_update(ctx->writer, out);
+    }
+
+    return rc;
+}
+
+
+/* the whole body was read: the form is judged, the JSON closed */
+
+static void
+ngx_http_graph_attach_request_body_end(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx)
+{
+    ctx->body_ended = 1;
+
+    if (ctx->error.status
+        || ngx_http_graph_attach_form_end(ctx->form) != NGX_OK)
+    {
+        return;
+    }
+
+    if (ngx_http_graph_attach_writer_finish(ctx->writer) != NGX_OK) {
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_OUT_OF_MEMORY);
+        return;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "graph_attach: body: file %O bytes, json %O bytes",
+                   ctx->attachment->size, ctx->writer->size);
+}
+
+
+ngx_int_t
+ngx_http_graph_attach_request_body_filter_init(ngx_conf_t *cf)
+{
+    ngx_http_next_request_body_filter = ngx_http_top_request_body_filter;
+    ngx_http_top_request_body_filter =
+                                     ngx_http_graph_attach_request_body_filter;
+
+    return NGX_OK;
+}

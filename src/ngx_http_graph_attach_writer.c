@@ -1,0 +1,353 @@
+
+/*
+ * Copyright (C) graph-attach authors
+ *
+ * The attachment writer: Graph's fileAttachment JSON, in the order the
+ * upload allows.  The head and the base64 of the file are written while
+ * the file part streams; the other properties at the end, when every form
+ * field (even one after the file) is known.
+ *
+ * Output goes into buffers of about one read each; the request body
+ * filter hands them to nginx's save filter, which keeps them in memory up
+ * to client_body_buffer_size and writes them to a temporary file past
+ * that.  Written buffers come back through the free list, so memory stays
+ * bounded whatever the size of the file.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_graph_attach.h"
+#include "ngx_http_graph_attach_writer.h"
+#include "ga_json.h"
+
+
+#define NGX_HTTP_GRAPH_ATTACH_OUT_BUF_MAX  16384
+#define NGX_HTTP_GRAPH_ATTACH_OUT_BUF_MIN  1024
+
+
+static ngx_int_t ngx_http_graph_attach_writer_emit(
+    ngx_http_graph_attach_writer_t *w, const u_char *p, size_t len);
+static ngx_int_t ngx_http_graph_attach_writer_string(
+    ngx_http_graph_attach_writer_t *w, const char *s);
+static ngx_int_t ngx_http_graph_attach_writer_escaped(
+    ngx_http_graph_attach_writer_t *w, ngx_str_t *s);
+static ngx_int_t ngx_http_graph_attach_writer_reserve(
+    ngx_http_graph_attach_writer_t *w, size_t size);
+static ngx_int_t ngx_http_graph_attach_writer_pass(
+    ngx_http_graph_attach_writer_t *w, ngx_buf_t *buf);
+
+
+#define ngx_http_graph_attach_writer_tag                                      \
+    (ngx_buf_tag_t) &ngx_http_graph_attach_module
+
+
+ngx_http_graph_attach_writer_t *
+ngx_http_graph_attach_writer_create(ngx_pool_t *pool, off_t content_length)
+{
+    off_t                            size;
+    ngx_http_graph_attach_writer_t  *w;
+
+    w = ngx_pcalloc(pool, sizeof(ngx_http_graph_attach_writer_t));
+    if (w == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     w->buf = NULL;
+     *     w->out = NULL;
+     *     w->free = NULL;
+     *     w->busy = NULL;
+     *     w->size = 0;
+     */
+
+    w->last_out = &w->out;
+    w->pool = pool;
+
+    /* about one buffer a read: base64 grows the file by a third */
+
+    size = NGX_HTTP_GRAPH_ATTACH_OUT_BUF_MAX;
+
+    if (content_length > 0) {
+        size = ngx_min(size, content_length / 3 * 4 + 512);
+        size = ngx_max(size, NGX_HTTP_GRAPH_ATTACH_OUT_BUF_MIN);
+    }
+
+    w->buf_size = (size_t) size;
+
+    return w;
+}
+
+
+ngx_int_t
+ngx_http_graph_attach_writer_file_begin(ngx_http_graph_attach_writer_t *w)
+{
+    static u_char  head[] =
+        "{\"@odata.type\":\"#microsoft.graph.fileAttachment\","
+        "\"contentBytes\":\"";
+
+    ga_base64_init(&w->b64);
+
+    return ngx_http_graph_attach_writer_emit(w, head, sizeof(head) - 1);
+}
+
+
+ngx_int_t
+ngx_http_graph_attach_writer_file_data(ngx_http_graph_attach_writer_t *w,
+    const u_char *p, size_t len)
+{
+    size_t  room, n, written;
+
+    while (len) {
+
+        /* room for at least one whole group of four */
+
+        if (ngx_http_graph_attach_writer_reserve(w, 4) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        room = w->buf->end - w->buf->last;
+
+        /* input that fills the room: carried bytes count as input */
+        n = room / 4 * 3 - w->b64.ncarry;
+        n = ngx_min(n, len);
+
+        written = ga_base64_update(&w->b64, p, n, w->buf->last);
+
+        w->buf->last += written;
+        w->size += written;
+
+        p += n;
+        len -= n;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_graph_attach_writer_file_end(ngx_http_graph_attach_writer_t *w)
+{
+    size_t  n;
+    u_char  tail[4];
+
+    n = ga_base64_final(&w->b64, tail);
+
+    return ngx_http_graph_attach_writer_emit(w, tail, n);
+}
+
+
+/* the properties known only at the end of the form */
+
+ngx_int_t
+ngx_http_graph_attach_writer_properties(ngx_http_graph_attach_writer_t *w,
+    ngx_http_graph_attach_attachment_t *a)
+{
+    if (ngx_http_graph_attach_writer_string(w, "\",\"name\":\"") != NGX_OK
+        || ngx_http_graph_attach_writer_escaped(w, &a->name) != NGX_OK
+        || ngx_http_graph_attach_writer_string(w, "\",\"contentType\":\"")
+           != NGX_OK
+        || ngx_http_graph_attach_writer_escaped(w, &a->content_type)
+           != NGX_OK
+        || ngx_http_graph_attach_writer_string(w, a->is_inline
+                                               ? "\",\"isInline\":true"
+                                               : "\",\"isInline\":false")
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (a->content_id.data) {
+        if (ngx_http_graph_attach_writer_string(w, ",\"contentId\":\"")
+            != NGX_OK
+            || ngx_http_graph_attach_writer_escaped(w, &a->content_id)
+               != NGX_OK
+            || ngx_http_graph_attach_writer_string(w, "\"") != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_graph_attach_writer_string(w, "}");
+}
+
+
+ngx_int_t
+ngx_http_graph_attach_writer_finish(ngx_http_graph_attach_writer_t *w)
+{
+    /* the last buffer, possibly not full, carries the end of the body */
+
+    if (w->buf == NULL
+        && ngx_http_graph_attach_writer_reserve(w, 1) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    w->buf->last_buf = 1;
+
+    if (ngx_http_graph_attach_writer_pass(w, w->buf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    w->buf = NULL;
+
+    return NGX_OK;
+}
+
+
+ngx_chain_t *
+ngx_http_graph_attach_writer_take(ngx_http_graph_attach_writer_t *w)
+{
+    ngx_chain_t  *out;
+
+    out = w->out;
+
+    w->out = NULL;
+    w->last_out = &w->out;
+
+    return out;
+}
+
+
+void
+ngx_http_graph_attach_writer_discard(ngx_http_graph_attach_writer_t *w)
+{
+    /* the buffers stay in the pool; none goes out */
+
+    w->out = NULL;
+    w->last_out = &w->out;
+}
+
+
+void
+ngx_http_graph_attach_writer_update(ngx_http_graph_attach_writer_t *w,
+    ngx_chain_t *sent)
+{
+    ngx_chain_update_chains(w->pool, &w->free, &w->busy, &sent,
+                            ngx_http_graph_attach_writer_tag);
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_writer_emit(ngx_http_graph_attach_writer_t *w,
+    const u_char *p, size_t len)
+{
+    size_t  n;
+
+    while (len) {
+        if (ngx_http_graph_attach_writer_reserve(w, 1) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        n = ngx_min(len, (size_t) (w->buf->end - w->buf->last));
+
+        w->buf->last = ngx_cpymem(w->buf->last, p, n);
+        w->size += n;
+
+        p += n;
+        len -= n;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_writer_string(ngx_http_graph_attach_writer_t *w,
+    const char *s)
+{
+    return ngx_http_graph_attach_writer_emit(w, (u_char *) s, ngx_strlen(s));
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_writer_escaped(ngx_http_graph_attach_writer_t *w,
+    ngx_str_t *s)
+{
+    size_t   len;
+    u_char  *p;
+
+    len = ga_json_escape_len(s->data, s->len);
+
+    p = ngx_pnalloc(w->pool, len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ga_json_escape(p, s->data, s->len);
+
+    return ngx_http_graph_attach_writer_emit(w, p, len);
+}
+
+
+/*
+ * Makes room for size bytes in the current buffer; a buffer that has less
+ * goes out, and a new one comes from the free list or the pool.
+ */
+
+static ngx_int_t
+ngx_http_graph_attach_writer_reserve(ngx_http_graph_attach_writer_t *w,
+    size_t size)
+{
+    ngx_buf_t    *buf;
+    ngx_chain_t  *cl;
+
+    if (w->buf && (size_t) (w->buf->end - w->buf->last) >= size) {
+        return NGX_OK;
+    }
+
+    if (w->buf) {
+        if (ngx_http_graph_attach_writer_pass(w, w->buf) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        w->buf = NULL;
+    }
+
+    if (w->free) {
+        cl = w->free;
+        w->free = cl->next;
+        buf = cl->buf;
+        ngx_free_chain(w->pool, cl);
+
+        buf->pos = buf->start;
+        buf->last = buf->start;
+
+    } else {
+        buf = ngx_create_temp_buf(w->pool, w->buf_size);
+        if (buf == NULL) {
+            return NGX_ERROR;
+        }
+
+        buf->tag = ngx_http_graph_attach_writer_tag;
+    }
+
+    w->buf = buf;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_writer_pass(ngx_http_graph_attach_writer_t *w,
+    ngx_buf_t *buf)
+{
+    ngx_chain_t  *cl;
+
+    cl = ngx_alloc_chain_link(w->pool);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl->buf = buf;
+    cl->next = NULL;
+
+    *w->last_out = cl;
+    w->last_out = &cl->next;
+
+    return NGX_OK;
+}
