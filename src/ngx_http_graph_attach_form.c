@@ -484,7 +484,8 @@ ngx_http_graph_attach_disposition(ngx_http_graph_attach_form_t *form,
         break;
 
     case GA_HP_ERR_DUPLICATE:
-        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_DISPOSITION_PARAM_REPEATED);
+        ngx_http_graph_attach_set_error(form->ctx,
+                                        GA_ERR_DISPOSITION_PARAM_REPEATED);
         return NGX_ERROR;
 
     case GA_HP_ERR_NOT_FORM_DATA:
