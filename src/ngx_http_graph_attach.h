@@ -124,6 +124,55 @@ typedef struct {
 extern ngx_module_t  ngx_http_graph_attach_module;
 
 
+/*
+ * A new header in list: a request header with its lower-case key and the
+ * hash header variables find it by, or, with lowcase NULL, a response
+ * header.  The one place that knows the nginx_version difference.
+ */
+
+static ngx_inline ngx_table_elt_t *
+ngx_http_graph_attach_push_header(ngx_list_t *list, char *key, char *lowcase,
+    ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(list);
+    if (h == NULL) {
+        return NULL;
+    }
+
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value = *value;
+    h->lowcase_key = (u_char *) lowcase;
+    h->hash = lowcase ? ngx_hash_key(h->lowcase_key, h->key.len) : 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    return h;
+}
+
+
+/*
+ * 1 at most once a second for each *last: for log lines a client can
+ * cause at will (a key, a missing token), so that it cannot flood the log
+ */
+
+static ngx_inline ngx_uint_t
+ngx_http_graph_attach_log_due(time_t *last)
+{
+    if (*last == ngx_time()) {
+        return 0;
+    }
+
+    *last = ngx_time();
+
+    return 1;
+}
+
+
+
 /* ngx_http_graph_attach_request_body.c */
 ngx_int_t ngx_http_graph_attach_request_body_init(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx, u_char *boundary, size_t boundary_len);

@@ -9,7 +9,6 @@
  * nginx itself makes in a graph_attach location (a 413 from
  * client_max_body_size, a 408 body timeout, a 502 when Graph cannot be
  * reached...), since the clients of this gateway parse JSON, not HTML.
- * They also drop the cached token when Graph answers 401.
  */
 
 
@@ -26,8 +25,9 @@ static ngx_int_t ngx_http_graph_attach_error_body(ngx_http_request_t *r,
     const ga_error_t *err, ngx_str_t *json);
 static void ngx_http_graph_attach_json_headers(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx, size_t len);
-static ngx_int_t ngx_http_graph_attach_header_filter(ngx_http_request_t *r);
-static ngx_int_t ngx_http_graph_attach_body_filter(ngx_http_request_t *r,
+static ngx_int_t ngx_http_graph_attach_error_header_filter(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_graph_attach_error_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 
 
@@ -53,11 +53,10 @@ ngx_int_t
 ngx_http_graph_attach_send_error(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx)
 {
-    ngx_int_t         rc;
-    ngx_str_t         json;
-    ngx_buf_t        *b;
-    ngx_chain_t       out;
-    ngx_table_elt_t  *h;
+    ngx_int_t     rc;
+    ngx_str_t     json, value;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
 
     ctx->finalized = 1;
     ctx->filtering = 0;
@@ -75,40 +74,33 @@ ngx_http_graph_attach_send_error(ngx_http_request_t *r,
     ngx_http_graph_attach_json_headers(r, ctx, json.len);
 
     if (ctx->error.status == NGX_HTTP_NOT_ALLOWED) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
+        ngx_str_set(&value, "POST");
+
+        if (ngx_http_graph_attach_push_header(&r->headers_out.headers,
+                                              "Allow", NULL, &value)
+            == NULL)
+        {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        h->hash = 1;
-#if (nginx_version >= 1023000)
-        h->next = NULL;
-#endif
-        ngx_str_set(&h->key, "Allow");
-        ngx_str_set(&h->value, "POST");
     }
 
     if (ctx->error.status == NGX_HTTP_SERVICE_UNAVAILABLE) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
+        value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+        if (value.data == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-        if (h->value.data == NULL) {
+        value.len = ngx_sprintf(value.data, "%T",
+                                (ctx->waiter && ctx->waiter->retry_after)
+                                ? ctx->waiter->retry_after : 1)
+                    - value.data;
+
+        if (ngx_http_graph_attach_push_header(&r->headers_out.headers,
+                                              "Retry-After", NULL, &value)
+            == NULL)
+        {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        h->value.len = ngx_sprintf(h->value.data, "%T",
-                                   (ctx->waiter && ctx->waiter->retry_after)
-                                   ? ctx->waiter->retry_after : 1)
-                       - h->value.data;
-
-        h->hash = 1;
-#if (nginx_version >= 1023000)
-        h->next = NULL;
-#endif
-        ngx_str_set(&h->key, "Retry-After");
     }
 
     rc = ngx_http_send_header(r);
@@ -190,7 +182,7 @@ ngx_http_graph_attach_json_headers(ngx_http_request_t *r,
 
 
 static ngx_int_t
-ngx_http_graph_attach_header_filter(ngx_http_request_t *r)
+ngx_http_graph_attach_error_header_filter(ngx_http_request_t *r)
 {
     ga_error_t                         err;
     ngx_http_graph_attach_ctx_t       *ctx;
@@ -207,16 +199,6 @@ ngx_http_graph_attach_header_filter(ngx_http_request_t *r)
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
-
-    if (ctx && ctx->token_key.len && r->upstream
-        && r->headers_out.status == NGX_HTTP_UNAUTHORIZED)
-    {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "graph_attach: graph answered 401, dropping the "
-                      "cached token of \"%V\"", &ctx->token_key);
-
-        ngx_http_graph_attach_token_invalidate(r, &ctx->token_key);
-    }
 
     /* only a response nginx made itself: the special response handler's */
 
@@ -265,7 +247,7 @@ ngx_http_graph_attach_header_filter(ngx_http_request_t *r)
 
 
 static ngx_int_t
-ngx_http_graph_attach_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+ngx_http_graph_attach_error_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
     ngx_buf_t                    *b;
     ngx_chain_t                  *cl, out;
@@ -313,10 +295,10 @@ ngx_int_t
 ngx_http_graph_attach_error_filter_init(ngx_conf_t *cf)
 {
     ngx_http_next_header_filter = ngx_http_top_header_filter;
-    ngx_http_top_header_filter = ngx_http_graph_attach_header_filter;
+    ngx_http_top_header_filter = ngx_http_graph_attach_error_header_filter;
 
     ngx_http_next_body_filter = ngx_http_top_body_filter;
-    ngx_http_top_body_filter = ngx_http_graph_attach_body_filter;
+    ngx_http_top_body_filter = ngx_http_graph_attach_error_body_filter;
 
     return NGX_OK;
 }

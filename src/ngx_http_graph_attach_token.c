@@ -181,8 +181,7 @@ ngx_http_graph_attach_token_check(ngx_http_request_t *r, ngx_str_t *key)
 
         /* once a second at most: the key may come from the client */
 
-        if (length_logged != ngx_time()) {
-            length_logged = ngx_time();
+        if (ngx_http_graph_attach_log_due(&length_logged)) {
 
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "graph_attach: token key length %uz is invalid",
@@ -493,11 +492,9 @@ ngx_http_graph_attach_token_error_reply(
         lk->failed = 1;
     }
 
-    if (cmd->conn_error || logged == ngx_time()) {
+    if (cmd->conn_error || !ngx_http_graph_attach_log_due(&logged)) {
         return;
     }
-
-    logged = ngx_time();
 
     ngx_log_error(NGX_LOG_ERR, lk->log, 0,
                   "graph_attach: redis %s \"%V\" failed: %V error reply",
@@ -652,8 +649,7 @@ ngx_http_graph_attach_token_parse(ngx_http_graph_attach_token_lookup_t *lk,
 
         /* once a second at most: a client may be choosing the keys */
 
-        if (missing_logged != ngx_time()) {
-            missing_logged = ngx_time();
+        if (ngx_http_graph_attach_log_due(&missing_logged)) {
 
             ngx_log_error(NGX_LOG_WARN, lk->log, 0,
                           "graph_attach: token key \"%V\" does not exist",

@@ -52,9 +52,8 @@ struct ngx_http_graph_attach_token_waiter_s {
 ngx_int_t ngx_http_graph_attach_token_get(ngx_http_request_t *r,
     ngx_str_t *key, ngx_http_graph_attach_token_waiter_t *w);
 
-/* Graph answered 401: forget the cached token of this key */
-void ngx_http_graph_attach_token_invalidate(ngx_http_request_t *r,
-    ngx_str_t *key);
+/* from postconfiguration: the header filter that sees Graph's 401 */
+ngx_int_t ngx_http_graph_attach_token_filter_init(ngx_conf_t *cf);
 
 /* from postconfiguration: the "graph_attach_tokens" shared memory zone */
 ngx_int_t ngx_http_graph_attach_token_init_zone(ngx_conf_t *cf,

@@ -21,6 +21,15 @@
 #include "ngx_http_graph_attach_token_cache.h"
 
 
+static ngx_int_t ngx_http_graph_attach_token_header_filter(
+    ngx_http_request_t *r);
+static void ngx_http_graph_attach_token_invalidate(ngx_http_request_t *r,
+    ngx_str_t *key);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+
+
 /*
  * Refresh ahead: in the last fifth of an entry's cache life, one request
  * starts a background lookup; another may start one again this many
@@ -211,7 +220,7 @@ ngx_http_graph_attach_token_cache_stale(ngx_shm_zone_t *zone, ngx_str_t *ckey,
  * only, so that the broker's next token is picked up at once.
  */
 
-void
+static void
 ngx_http_graph_attach_token_invalidate(ngx_http_request_t *r, ngx_str_t *key)
 {
     time_t                                 now;
@@ -676,4 +685,46 @@ ngx_http_graph_attach_token_set_life(ngx_http_graph_attach_main_conf_t *amcf,
     tn->stale_until = (expires != NGX_MAX_TIME_T_VALUE)
                       ? expires : until + amcf->token_stale;
     tn->rejected = rejected;
+}
+
+
+/*
+ * Graph's 401 to a request of ours: the token it refused is not served
+ * again, whatever its expiry said
+ */
+
+static ngx_int_t
+ngx_http_graph_attach_token_header_filter(ngx_http_request_t *r)
+{
+    ngx_http_graph_attach_ctx_t       *ctx;
+    ngx_http_graph_attach_loc_conf_t  *alcf;
+
+    if (r != r->main || r->upstream == NULL
+        || r->headers_out.status != NGX_HTTP_UNAUTHORIZED)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    if (alcf->enable && ctx && ctx->token_key.len) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "graph_attach: graph answered 401, dropping the "
+                      "cached token of \"%V\"", &ctx->token_key);
+
+        ngx_http_graph_attach_token_invalidate(r, &ctx->token_key);
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+ngx_int_t
+ngx_http_graph_attach_token_filter_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_graph_attach_token_header_filter;
+
+    return NGX_OK;
 }

@@ -16,8 +16,9 @@
 
 /*
  * The shared memory cache of tokens, for ngx_http_graph_attach_token.c.
- * Its zone (ngx_http_graph_attach_token_init_zone()) and the 401 hook
- * (ngx_http_graph_attach_token_invalidate()) are declared in
+ * Its zone (ngx_http_graph_attach_token_init_zone()) and the header
+ * filter that drops a token Graph answered 401 to
+ * (ngx_http_graph_attach_token_filter_init()) are declared in
  * ngx_http_graph_attach_token.h.
  *
  * Entries are filed under a cache key, ckey: the Redis identity, a NUL,

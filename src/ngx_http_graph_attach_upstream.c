@@ -103,6 +103,7 @@ ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx)
 {
     u_char                            *p, *hop;
+    ngx_str_t                          value;
     ngx_table_elt_t                   *h;
     ngx_http_graph_attach_loc_conf_t  *alcf;
 
@@ -123,27 +124,38 @@ ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
     }
 
     r->headers_in.authorization = NULL;
-    r->headers_in.content_length = NULL;
     r->headers_in.transfer_encoding = NULL;
     r->headers_in.chunked = 0;
     r->headers_in.content_length_n = ctx->writer->size;
 
-    /* Content-Type */
+    /*
+     * Content-Length of the JSON, for $content_length; proxy_pass sends
+     * its own from content_length_n
+     */
 
-    h = ngx_list_push(&r->headers_in.headers);
-    if (h == NULL) {
+    value.data = ngx_pnalloc(r->pool, NGX_OFF_T_LEN);
+    if (value.data == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_str_set(&h->key, "Content-Type");
-    h->lowcase_key = (u_char *) "content-type";
-    h->value = ngx_http_graph_attach_json_type;
-    h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
+    value.len = ngx_sprintf(value.data, "%O", ctx->writer->size)
+                - value.data;
 
-    r->headers_in.content_type = h;
+    r->headers_in.content_length = ngx_http_graph_attach_push_header(
+                                       &r->headers_in.headers,
+                                       "Content-Length", "content-length",
+                                       &value);
+    if (r->headers_in.content_length == NULL) {
+        return NGX_ERROR;
+    }
+
+    r->headers_in.content_type = ngx_http_graph_attach_push_header(
+                                       &r->headers_in.headers,
+                                       "Content-Type", "content-type",
+                                       &ngx_http_graph_attach_json_type);
+    if (r->headers_in.content_type == NULL) {
+        return NGX_ERROR;
+    }
 
     /* client-request-id, fresh for every call, as Graph asks */
 
@@ -151,44 +163,39 @@ ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    h = ngx_list_push(&r->headers_in.headers);
-    if (h == NULL) {
+    if (ngx_http_graph_attach_push_header(&r->headers_in.headers,
+                                          "client-request-id",
+                                          "client-request-id",
+                                          &ctx->request_id)
+        == NULL)
+    {
         return NGX_ERROR;
     }
-
-    ngx_str_set(&h->key, "client-request-id");
-    h->lowcase_key = (u_char *) "client-request-id";
-    h->value = ctx->request_id;
-    h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
 
     /*
      * Authorization: hash 0 hides the entry from $http_authorization and
      * every other header variable, while proxy_pass still sends it
      */
 
-    h = ngx_list_push(&r->headers_in.headers);
+    value.len = sizeof("Bearer ") - 1 + ctx->token.len;
+    value.data = ngx_pnalloc(r->pool, value.len);
+    if (value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(value.data, "Bearer ", sizeof("Bearer ") - 1);
+    ngx_memcpy(p, ctx->token.data, ctx->token.len);
+
+    p = ngx_http_graph_attach_auth_key;
+
+    h = ngx_http_graph_attach_push_header(&r->headers_in.headers,
+                                          "Authorization", (char *) p,
+                                          &value);
     if (h == NULL) {
         return NGX_ERROR;
     }
 
-    h->value.len = sizeof("Bearer ") - 1 + ctx->token.len;
-    h->value.data = ngx_pnalloc(r->pool, h->value.len);
-    if (h->value.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(h->value.data, "Bearer ", sizeof("Bearer ") - 1);
-    ngx_memcpy(p, ctx->token.data, ctx->token.len);
-
-    ngx_str_set(&h->key, "Authorization");
-    h->lowcase_key = ngx_http_graph_attach_auth_key;
     h->hash = 0;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
 
     return NGX_OK;
 }

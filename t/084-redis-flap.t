@@ -124,8 +124,10 @@ ok($t->wait_for(sub { up('rot1')->{status} == 201 }, 5),
 my $now;
 ok($t->wait_for(sub {
        $now = $t->nginx_fd_counts;
-       !grep { ($now->{$_} // -1) != $base->{$_} } keys %$base;
-   }, 5), 'fd counts back to the baseline')
+       # a leak shows as more; one fewer is the baseline's own transient
+       # connection (an upload or a Redis reconnect in flight) gone
+       !grep { !defined $now->{$_} || $now->{$_} > $base->{$_} } keys %$base;
+   }, 5), 'fd counts back to the baseline, or below')
     or diag(explain({ base => $base, now => $now }));
 
 $t->done_testing;

@@ -20,7 +20,8 @@ my $format = "'" . '{"mailbox":"$graph_attach_mailbox",'
            . '"name":"$graph_attach_name","size":"$graph_attach_size",'
            . '"type":"$graph_attach_content_type",'
            . '"sha256":"$graph_attach_sha256","result":"$graph_attach_result",'
-           . '"request_id":"$graph_attach_request_id","status":"$status"}'
+           . '"request_id":"$graph_attach_request_id","status":"$status",'
+           . '"content_length":"$content_length"}'
            . "'";
 
 $t->start(max_size => '200k',
@@ -103,6 +104,9 @@ for my $c (
     is($a->{request_id}, $rec && $rec->{headers}{'client-request-id'},
        "$label: request_id is the client-request-id Graph received");
     is($a->{status}, '201', "$label: status");
+    # the request now carries the JSON: $content_length says its length
+    is($a->{content_length}, $rec && length($rec->{body}),
+       "$label: \$content_length is the JSON's length");
 }
 
 # --- refused uploads -------------------------------------------------------
