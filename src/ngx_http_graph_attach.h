@@ -192,7 +192,7 @@ ga_err_e ngx_http_graph_attach_judge(ngx_http_graph_attach_loc_conf_t *alcf,
 ngx_int_t ngx_http_graph_attach_add_variables(ngx_conf_t *cf);
 ngx_uint_t ngx_http_graph_attach_variable_used(ngx_conf_t *cf, char *name);
 
-/* ngx_http_graph_attach_upstream.c */
+/* ngx_http_graph_attach_request_headers.c */
 char *ngx_http_graph_attach_pass_header(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_graph_attach_pass_init(ngx_conf_t *cf,
