@@ -173,6 +173,9 @@ ngx_http_graph_attach_log_due(time_t *last)
 
 
 
+/* ngx_http_graph_attach_handler.c */
+ngx_int_t ngx_http_graph_attach_handler(ngx_http_request_t *r);
+
 /* ngx_http_graph_attach_request_body.c */
 ngx_int_t ngx_http_graph_attach_request_body_init(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx, u_char *boundary, size_t boundary_len);

@@ -364,7 +364,7 @@ ngx_http_graph_attach_scrub_handler(ngx_http_request_t *r)
     }
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "graph attach: service token removed from the request");
+                   "graph_attach: service token removed from the request");
 
     if (ngx_http_graph_attach_rebuild_headers(r, NULL, NULL) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -438,7 +438,7 @@ ngx_http_graph_attach_rebuild_headers(ngx_http_request_t *r,
 
             if (idx == 0 || (hop && hop[idx])) {
                 ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                               "graph attach: header \"%V\" not passed",
+                               "graph_attach: header \"%V\" not passed",
                                &header[i].key);
                 continue;
             }

@@ -206,7 +206,7 @@ no_token_in($info, 'error.log at info level');
 like($info, qr/graph:token:badjson/, 'the invalid JSON key is logged ...');
 
 my $debug = $t->slurp($debug_log);
-like($debug, qr/\[debug\].*graph attach/, 'the debug log has module lines');
+like($debug, qr/\[debug\].*graph_attach: /, 'the debug log has module lines');
 like($debug, qr/http proxy header:/,
      'the debug log has the proxy module header dump');
 ok(index($debug, $token) >= 0,
