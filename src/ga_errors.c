@@ -5,6 +5,7 @@
 
 
 #include "ga_errors.h"
+#include "ga_multipart.h"
 
 
 #define GA_ERR_413_MESSAGE                                                    \
@@ -198,4 +199,33 @@ ga_error_for_status(unsigned status)
     }
 
     return GA_ERR_NGINX_OTHER;
+}
+
+
+ga_err_e
+ga_error_for_multipart(int rc)
+{
+    switch (rc) {
+
+    case GA_MP_ERR_NO_DELIMITER:
+        return GA_ERR_NO_DELIMITER;
+
+    case GA_MP_ERR_TRUNCATED:
+        return GA_ERR_TRUNCATED;
+
+    case GA_MP_ERR_HEADER_TOO_LARGE:
+        return GA_ERR_PART_HEADER_TOO_LONG;
+
+    case GA_MP_ERR_TOO_MANY_HEADERS:
+        return GA_ERR_TOO_MANY_PART_HEADERS;
+
+    case GA_MP_ERR_BAD_HEADER:
+        return GA_ERR_BAD_PART_HEADER;
+
+    case GA_MP_ERR_CALLBACK:
+        return GA_ERR_INTERNAL;
+
+    default:
+        return GA_ERR_BAD_MULTIPART;
+    }
 }

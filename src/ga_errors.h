@@ -113,5 +113,13 @@ const ga_error_t *ga_error(ga_err_e e);
  */
 ga_err_e ga_error_for_status(unsigned status);
 
+/*
+ * The answer to a multipart parser error (GA_MP_ERR_*) that no callback
+ * explained: the client's malformed body, 400; but GA_MP_ERR_CALLBACK,
+ * a callback that failed without saying why (memory, the digest, an
+ * output buffer), is the gateway's fault, 500.
+ */
+ga_err_e ga_error_for_multipart(int rc);
+
 
 #endif /* _GA_ERRORS_H_INCLUDED_ */

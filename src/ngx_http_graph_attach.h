@@ -186,7 +186,7 @@ char *ngx_http_graph_attach_mailboxes(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_graph_attach_list(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-ngx_int_t ngx_http_graph_attach_mailbox_allowed(ngx_http_request_t *r,
+ngx_int_t ngx_http_graph_attach_mailbox_allowed(
     ngx_http_graph_attach_loc_conf_t *alcf, ngx_str_t *mailbox);
 ga_err_e ngx_http_graph_attach_judge(ngx_http_graph_attach_loc_conf_t *alcf,
     ngx_http_graph_attach_attachment_t *a, ngx_pool_t *pool, ngx_log_t *log);

@@ -24,7 +24,7 @@
 static ngx_int_t ngx_http_graph_attach_error_body(ngx_http_request_t *r,
     const ga_error_t *err, ngx_str_t *json);
 static void ngx_http_graph_attach_json_headers(ngx_http_request_t *r,
-    ngx_http_graph_attach_ctx_t *ctx, size_t len);
+    size_t len);
 static ngx_int_t ngx_http_graph_attach_error_header_filter(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_graph_attach_error_body_filter(ngx_http_request_t *r,
@@ -71,7 +71,7 @@ ngx_http_graph_attach_send_error(ngx_http_request_t *r,
 
     r->headers_out.status = ctx->error.status;
 
-    ngx_http_graph_attach_json_headers(r, ctx, json.len);
+    ngx_http_graph_attach_json_headers(r, json.len);
 
     if (ctx->error.status == NGX_HTTP_NOT_ALLOWED) {
         ngx_str_set(&value, "POST");
@@ -160,8 +160,7 @@ ngx_http_graph_attach_error_body(ngx_http_request_t *r,
 
 
 static void
-ngx_http_graph_attach_json_headers(ngx_http_request_t *r,
-    ngx_http_graph_attach_ctx_t *ctx, size_t len)
+ngx_http_graph_attach_json_headers(ngx_http_request_t *r, size_t len)
 {
     r->headers_out.content_type_len = sizeof("application/json") - 1;
     ngx_str_set(&r->headers_out.content_type, "application/json");
@@ -240,7 +239,7 @@ ngx_http_graph_attach_error_header_filter(ngx_http_request_t *r)
 
     ctx->replaced = 1;
 
-    ngx_http_graph_attach_json_headers(r, ctx, ctx->error_json.len);
+    ngx_http_graph_attach_json_headers(r, ctx->error_json.len);
 
     return ngx_http_next_header_filter(r);
 }

@@ -274,59 +274,22 @@ ngx_http_graph_attach_form_end(ngx_http_graph_attach_form_t *form)
 static void
 ngx_http_graph_attach_form_error(ngx_http_graph_attach_form_t *form, int rc)
 {
-    ga_err_e  err;
-
     if (form->ctx->error.status) {
         /* a callback refused the upload and said why */
         return;
     }
 
-    switch (rc) {
-
-    case GA_MP_ERR_NO_DELIMITER:
-        err = GA_ERR_NO_DELIMITER;
-        break;
-
-    case GA_MP_ERR_TRUNCATED:
-        err = GA_ERR_TRUNCATED;
-        break;
-
-    case GA_MP_ERR_HEADER_TOO_LARGE:
-        err = GA_ERR_PART_HEADER_TOO_LONG;
-        break;
-
-    case GA_MP_ERR_TOO_MANY_HEADERS:
-        err = GA_ERR_TOO_MANY_PART_HEADERS;
-        break;
-
-    case GA_MP_ERR_BAD_HEADER:
-        err = GA_ERR_BAD_PART_HEADER;
-        break;
-
-    case GA_MP_ERR_CALLBACK:
-
-        /*
-         * a callback that fails without an error of its own ran out of
-         * memory, or the digest or an output buffer failed: the
-         * gateway's fault, not the client's
-         */
-
+    if (rc == GA_MP_ERR_CALLBACK) {
         ngx_log_error(NGX_LOG_ERR, form->log, 0,
                       "graph_attach: converting the upload failed");
 
-        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_INTERNAL);
-        return;
-
-    default:
-        err = GA_ERR_BAD_MULTIPART;
-        break;
+    } else {
+        ngx_log_error(NGX_LOG_INFO, form->log, 0,
+                      "graph_attach: upload refused: %s",
+                      ga_multipart_strerror(rc));
     }
 
-    ngx_log_error(NGX_LOG_INFO, form->log, 0,
-                  "graph_attach: upload refused: %s",
-                  ga_multipart_strerror(rc));
-
-    ngx_http_graph_attach_set_error(form->ctx, err);
+    ngx_http_graph_attach_set_error(form->ctx, ga_error_for_multipart(rc));
 }
 
 

@@ -145,7 +145,7 @@ ngx_http_graph_attach_check(ngx_http_request_t *r,
         return rc;
     }
 
-    if (ngx_http_graph_attach_mailbox_allowed(r, alcf, &ctx->mailbox)
+    if (ngx_http_graph_attach_mailbox_allowed(alcf, &ctx->mailbox)
         != NGX_OK)
     {
         return ngx_http_graph_attach_reject(r, ctx, GA_ERR_MAILBOX_NOT_ALLOWED);

@@ -198,8 +198,8 @@ ngx_http_graph_attach_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 /* the mailbox of the path, before any byte of the body is read */
 
 ngx_int_t
-ngx_http_graph_attach_mailbox_allowed(ngx_http_request_t *r,
-    ngx_http_graph_attach_loc_conf_t *alcf, ngx_str_t *mailbox)
+ngx_http_graph_attach_mailbox_allowed(ngx_http_graph_attach_loc_conf_t *alcf,
+    ngx_str_t *mailbox)
 {
     ngx_uint_t                        i;
     ngx_http_graph_attach_mailbox_t  *mb;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ga_errors.h"
+#include "ga_multipart.h"
 #include "tap.h"
 
 
@@ -194,6 +195,19 @@ main(int argc, char **argv)
     is_int(ga_error_for_status(500), GA_ERR_INTERNAL, "500");
     is_int(ga_error_for_status(401), GA_ERR_NGINX_OTHER, "401: other");
     is_int(ga_error(GA_ERR_LAST)->status, 0, "out of range: none");
+
+    /* the parser's errors: the client's, but a failed callback's */
+
+    is_int(ga_error(ga_error_for_multipart(GA_MP_ERR_CALLBACK))->status, 500,
+           "a callback that failed without a cause: 500, not 400");
+    is_int(ga_error_for_multipart(GA_MP_ERR_CALLBACK), GA_ERR_INTERNAL,
+           "... InternalError");
+    is_int(ga_error(ga_error_for_multipart(GA_MP_ERR_TRUNCATED))->status, 400,
+           "truncated: 400");
+    is_int(ga_error_for_multipart(GA_MP_ERR_BAD_DELIMITER),
+           GA_ERR_BAD_MULTIPART, "bad delimiter: InvalidMultipart");
+    is_int(ga_error_for_multipart(GA_MP_ERR_STATE), GA_ERR_BAD_MULTIPART,
+           "state: InvalidMultipart");
 
     return done_testing();
 }
