@@ -27,15 +27,8 @@ my $msg = '/users/alice@contoso.com/messages/AAMkAGI1AAA=/attachments';
 
 sub loc {
     my ($prefix, $redis) = @_;
-    my $r = defined $redis ? "graph_attach_redis $redis;" : '';
-    return <<"EOF2";
-        location $prefix {
-            graph_attach on;
-            graph_attach_token_key graph:token:t1;
-            $r
-            proxy_pass http://127.0.0.1:%%GRAPH_PORT%%\$graph_attach_uri;
-        }
-EOF2
+    return graph_location($prefix,
+                          defined $redis ? "graph_attach_redis $redis;" : '');
 }
 
 # --- configuration errors -------------------------------------------------

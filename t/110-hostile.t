@@ -15,18 +15,7 @@ use GraphAttach::Hostile;
 
 my $t = GraphAttach::Test->new;
 
-sub loc {
-    my ($prefix, $extra, $key) = @_;
-    $key //= 'graph:token:t1';
-    return <<"EOF";
-        location $prefix {
-            graph_attach on;
-            graph_attach_token_key $key;
-            $extra
-            proxy_pass http://127.0.0.1:%%GRAPH_PORT%%\$graph_attach_uri;
-        }
-EOF
-}
+sub loc { graph_location(@_) }
 
 $t->start(server => loc('/small/', 'graph_attach_max_size 10k;')
                   . loc('/slow/', 'client_body_timeout 1s;')

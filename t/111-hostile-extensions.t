@@ -13,17 +13,7 @@ use GraphAttach::Hostile;
 
 my $t = GraphAttach::Test->new(workers => 1);
 
-sub loc {
-    my ($prefix, $extra) = @_;
-    return <<"EOF2";
-        location $prefix {
-            graph_attach on;
-            graph_attach_token_key graph:token:t1;
-            $extra
-            proxy_pass http://127.0.0.1:%%GRAPH_PORT%%\$graph_attach_uri;
-        }
-EOF2
-}
+sub loc { graph_location(@_) }
 
 # the deny list is off where the allow lists are tested, so that each
 # refusal below comes from the allow list itself and not from .html and

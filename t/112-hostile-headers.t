@@ -44,18 +44,7 @@ sub conf_test {
 my $max_headers = (conf_test('', http => 'max_headers 6000;'))[0]
                 ? 'max_headers 6000;' : '';
 
-sub loc {
-    my ($prefix, $extra) = @_;
-    $extra //= '';
-    return <<"EOF";
-        location $prefix {
-            graph_attach on;
-            graph_attach_token_key graph:token:t1;
-            $extra
-            proxy_pass http://127.0.0.1:%%GRAPH_PORT%%\$graph_attach_uri;
-        }
-EOF
-}
+sub loc { graph_location(@_) }
 
 my $conf = <<"EOF";
 load_module %%MODULE%%;

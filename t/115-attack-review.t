@@ -20,17 +20,7 @@ use GraphAttach::Hostile;
 
 my $t = GraphAttach::Test->new(workers => 1);
 
-sub loc {
-    my ($prefix, $extra) = @_;
-    return <<"EOF";
-        location $prefix {
-            graph_attach on;
-            graph_attach_token_key graph:token:t1;
-            $extra
-            proxy_pass http://127.0.0.1:%%GRAPH_PORT%%\$graph_attach_uri;
-        }
-EOF
-}
+sub loc { graph_location(@_) }
 
 my $format = "'" . '{"mailbox":"$graph_attach_mailbox",'
            . '"name":"$graph_attach_name",'

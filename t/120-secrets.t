@@ -33,15 +33,10 @@ my $debug_log = $t->servroot . '/tmp/debug.log';
 
 sub loc {
     my ($prefix, $key) = @_;
-    return <<"EOF";
-        location $prefix {
-            graph_attach on;
-            graph_attach_token_key $key;
-            access_log %%SERVROOT%%/logs/vars.log allvars;
-            add_header X-All-Vars "$hdr" always;
-            proxy_pass http://127.0.0.1:%%GRAPH_PORT%%\$graph_attach_uri;
-        }
-EOF
+    return graph_location($prefix,
+                          "access_log %%SERVROOT%%/logs/vars.log allvars;\n"
+                          . "            add_header X-All-Vars \"$hdr\" always;",
+                          $key);
 }
 
 $t->start(

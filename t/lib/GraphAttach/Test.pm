@@ -46,7 +46,7 @@ use GraphAttach::Test::Conn;
 
 our @EXPORT = qw(multipart decode_json encode_json is_guid file_bytes
                  random_bytes bytes_is canon_path
-                 graph_name);
+                 graph_name graph_location);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../../..');
 our $NGINX = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
@@ -128,6 +128,23 @@ sub url {
     my ($self, $path) = @_;
     return "http://127.0.0.1:$self->{port}$path";
 }
+
+# A graph_attach location for a test's server block: PREFIX, EXTRA
+# directives, and the token key (graph:token:t1 unless given).
+sub graph_location {
+    my ($prefix, $extra, $key) = @_;
+    $extra //= '';
+    $key //= 'graph:token:t1';
+    return <<"EOF";
+        location $prefix {
+            graph_attach on;
+            graph_attach_token_key $key;
+            $extra
+            proxy_pass http://127.0.0.1:%%GRAPH_PORT%%\$graph_attach_uri;
+        }
+EOF
+}
+
 
 # Finds N free TCP ports on 127.0.0.1 by binding port 0.
 sub free_ports {
