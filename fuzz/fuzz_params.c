@@ -19,7 +19,7 @@
 #include "ga_content_id.h"
 #include "ga_encoded_word.h"
 #include "ga_header_params.h"
-#include "ga_filename.h"
+#include "ga_filename_decode.h"
 #include "ga_utf8.h"
 
 

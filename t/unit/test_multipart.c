@@ -689,7 +689,8 @@ static const vec_t  vectors[] = {
  * (Request.prepare()), Go 1.19 mime/multipart, Perl HTTP::Request::Common
  * 6.44.  Go 1.19 and LWP send CR and LF in a filename raw, which breaks
  * the header line: those bodies must be refused (BAD_HEADER).  The name
- * "a%20b.txt" sent raw is the documented ambiguity of ga_filename.c.
+ * "a%20b.txt" sent raw is the documented ambiguity of
+ * ga_filename_decode.c.
  */
 
 typedef struct {

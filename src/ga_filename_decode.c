@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "ga_filename.h"
+#include "ga_filename_decode.h"
 #include "ga_utf8.h"
 
 
