@@ -6,7 +6,7 @@
 
 /*
  * libFuzzer target for the attachment policy: ga_name_sanitize(),
- * ga_name_extension(), ga_name_has_extension(), ga_type_match(),
+ * ga_name_extension(), ga_ext_get(), ga_type_match(),
  * ga_type_extension(), ga_sniff() and ga_sniff_mismatch():
  *
  *     clang -fsanitize=fuzzer,address,undefined -Isrc \
@@ -21,8 +21,8 @@
  *     holds no '/', '\', C0, DEL, C1 or hiding character, has no
  *     leading space, no trailing space or dot, is not "." or "..";
  *   - sanitising is idempotent, and the same in place;
- *   - a name has its own last extension, and ga_name_has_extension()
- *     agrees with ga_name_extension();
+ *   - a sanitised name has its own last extension, and ga_ext_get()
+ *     judges the last extension of the folded name;
  *   - ga_sniff() returns a kind in range, the same from an exact-size
  *     copy of any prefix up to GA_SNIFF_HEAD; UNKNOWN never mismatches;
  *   - ga_type_extension() never names a default-denied extension;
@@ -113,8 +113,10 @@ check_name(const u_char *p, size_t n, size_t in_len)
 static void
 fuzz_name(const uint8_t *data, size_t size)
 {
-    size_t         n, n2, el, i;
-    u_char        *in, *out, *again;
+    int            j, k;
+    size_t         n, n2, el, fl, i;
+    u_char        *in, *out, *again, *folded;
+    ga_ext_t       ext[2];
     const u_char  *e;
 
     in = malloc(size ? size : 1);
@@ -148,11 +150,7 @@ fuzz_name(const uint8_t *data, size_t size)
     e = ga_name_extension(again, n, &el);
 
     if (e) {
-        if (e <= again || e + el > again + n || e[-1] != '.') {
-            abort();
-        }
-
-        if (el && !ga_name_has_extension(again, n, e, el)) {
+        if (e <= again || e + el > again + n || e[-1] != '.' || el == 0) {
             abort();
         }
 
@@ -163,10 +161,30 @@ fuzz_name(const uint8_t *data, size_t size)
         }
     }
 
-    if (ga_name_has_extension(again, n, (const u_char *) "", 0)) {
-        abort();
+    /*
+     * what the rules judge: the name is folded before it is split, so
+     * the last extension is that of the folded name
+     */
+
+    folded = malloc(n ? n : 1);
+    fl = ga_ext_fold(again, n, folded);
+    e = ga_name_extension(folded, fl, &el);
+
+    k = ga_ext_get(again, n, ext);
+
+    if (e && el <= GA_EXT_MAX) {
+        for (j = 0; j < k; j++) {
+            if (ga_ext_eq(&ext[j], e, el)) {
+                break;
+            }
+        }
+
+        if (j == k) {
+            abort();
+        }
     }
 
+    free(folded);
     free(again);
     free(in);
     free(out);
