@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ga_ascii.h"
 #include "ga_ext.h"
 #include "ga_name.h"
 #include "ga_type.h"
@@ -129,7 +130,7 @@ ga_ext_fold_cp(uint32_t cp)
 
     if (cp >= 0xff01 && cp <= 0xff5e) {
         cp -= 0xff01 - 0x21;                       /* fullwidth forms */
-        return (cp >= 'A' && cp <= 'Z') ? (int) (cp | 0x20) : (int) cp;
+        return ga_ascii_lower(cp);
     }
 
     if (cp >= 0x24b6 && cp <= 0x24cf) {
@@ -194,8 +195,7 @@ ga_ext_fold(const u_char *ext, size_t len, u_char *out)
     while (i < len) {
 
         if (ext[i] < 0x80) {
-            out[n++] = (ext[i] >= 'A' && ext[i] <= 'Z') ? ext[i] | 0x20
-                                                        : ext[i];
+            out[n++] = ga_ascii_lower(ext[i]);
             i++;
             continue;
         }

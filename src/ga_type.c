@@ -4,9 +4,9 @@
  */
 
 
-#include <stdint.h>
 #include <string.h>
 
+#include "ga_ascii.h"
 #include "ga_type.h"
 
 
@@ -16,29 +16,9 @@ typedef struct {
 } ga_type_ext_t;
 
 
-static int ga_type_tchar(u_char c);
 static const u_char *ga_type_charset(const u_char *p, const u_char *last,
     size_t *len);
 static const u_char *ga_type_quoted(const u_char *p, const u_char *last);
-static int ga_type_eq(const u_char *p, size_t len, const char *lc,
-    size_t lc_len);
-
-
-/*
- * RFC 9110 tchar: "!#$%&'*+-.^_`|~", digits and letters.  One bit per
- * byte, as ngx_escape_uri() keeps its tables.
- */
-
-static const uint32_t  ga_type_tchars[8] = {
-    0x00000000,  /* 0x00-0x1f */
-    0x03ff6cfa,  /* 0x20-0x3f: ! # $ % & ' * + - . 0-9 */
-    0xc7fffffe,  /* 0x40-0x5f: A-Z ^ _ */
-    0x57ffffff,  /* 0x60-0x7f: ` a-z | ~ */
-    0x00000000,  /* 0x80-0xff */
-    0x00000000,
-    0x00000000,
-    0x00000000
-};
 
 
 /*
@@ -134,7 +114,7 @@ ga_type_parse(const u_char *s, size_t len, ga_type_t *t)
             continue;
         }
 
-        if (!ga_type_tchar(p[i])) {
+        if (!ga_ascii_tchar(p[i])) {
             return 0;
         }
     }
@@ -158,7 +138,6 @@ size_t
 ga_type_normalize(const u_char *s, size_t len, u_char *out)
 {
     size_t         i, n, charset_len;
-    u_char         c;
     ga_type_t      t;
     const u_char  *charset;
 
@@ -171,11 +150,10 @@ ga_type_normalize(const u_char *s, size_t len, u_char *out)
     n = t.type_len + 1 + t.subtype_len;
 
     for (i = 0; i < n; i++) {
-        c = t.type[i];
-        out[i] = (c >= 'A' && c <= 'Z') ? (u_char) (c | 0x20) : c;
+        out[i] = ga_ascii_lower(t.type[i]);
     }
 
-    if (!ga_type_eq(t.type, t.type_len, "text", 4)) {
+    if (!ga_ascii_caseeq_str(t.type, t.type_len, "text")) {
         return n;
     }
 
@@ -194,8 +172,7 @@ ga_type_normalize(const u_char *s, size_t len, u_char *out)
     n += sizeof("; charset=") - 1;
 
     for (i = 0; i < charset_len; i++) {
-        c = charset[i];
-        out[n++] = (c >= 'A' && c <= 'Z') ? (u_char) (c | 0x20) : c;
+        out[n++] = ga_ascii_lower(charset[i]);
     }
 
     return n;
@@ -242,7 +219,7 @@ ga_type_charset(const u_char *p, const u_char *last, size_t *len)
 
         name = p;
 
-        while (p < last && ga_type_tchar(*p)) {
+        while (p < last && ga_ascii_tchar(*p)) {
             p++;
         }
 
@@ -265,7 +242,7 @@ ga_type_charset(const u_char *p, const u_char *last, size_t *len)
         } else {
             value = p;
 
-            while (p < last && ga_type_tchar(*p)) {
+            while (p < last && ga_ascii_tchar(*p)) {
                 p++;
             }
 
@@ -276,7 +253,7 @@ ga_type_charset(const u_char *p, const u_char *last, size_t *len)
             }
         }
 
-        if (!ga_type_eq(name, name_len, "charset", 7)) {
+        if (!ga_ascii_caseeq_str(name, name_len, "charset")) {
             continue;
         }
 
@@ -287,7 +264,7 @@ ga_type_charset(const u_char *p, const u_char *last, size_t *len)
         /* a quoted value passes only if it needed no quotes */
 
         for (i = 0; i < value_len; i++) {
-            if (!ga_type_tchar(value[i])) {
+            if (!ga_ascii_tchar(value[i])) {
                 return NULL;
             }
         }
@@ -335,9 +312,7 @@ ga_type_match(const u_char *type, size_t type_len, const u_char *pattern,
         return pt.subtype_len == 1 && pt.subtype[0] == '*';
     }
 
-    if (!ga_type_eq(t.type, t.type_len, (const char *) pt.type,
-                    pt.type_len))
-    {
+    if (!ga_ascii_caseeq(t.type, t.type_len, pt.type, pt.type_len)) {
         return 0;
     }
 
@@ -345,8 +320,8 @@ ga_type_match(const u_char *type, size_t type_len, const u_char *pattern,
         return 1;
     }
 
-    return ga_type_eq(t.subtype, t.subtype_len, (const char *) pt.subtype,
-                      pt.subtype_len);
+    return ga_ascii_caseeq(t.subtype, t.subtype_len, pt.subtype,
+                           pt.subtype_len);
 }
 
 
@@ -366,44 +341,10 @@ ga_type_extension(const u_char *type, size_t type_len)
     len = t.type_len + 1 + t.subtype_len;
 
     for (e = ga_type_exts; e->type; e++) {
-        if (ga_type_eq(t.type, len, e->type, strlen(e->type))) {
+        if (ga_ascii_caseeq_str(t.type, len, e->type)) {
             return e->ext;
         }
     }
 
     return "bin";
-}
-
-
-static int
-ga_type_tchar(u_char c)
-{
-    return (ga_type_tchars[c >> 5] & (1U << (c & 0x1f))) != 0;
-}
-
-
-/* ASCII case-insensitive equality; lc need not be lower case */
-
-static int
-ga_type_eq(const u_char *p, size_t len, const char *lc, size_t lc_len)
-{
-    u_char  c1, c2;
-
-    if (len != lc_len) {
-        return 0;
-    }
-
-    while (len--) {
-        c1 = *p++;
-        c2 = (u_char) *lc++;
-
-        c1 = (c1 >= 'A' && c1 <= 'Z') ? (u_char) (c1 | 0x20) : c1;
-        c2 = (c2 >= 'A' && c2 <= 'Z') ? (u_char) (c2 | 0x20) : c2;
-
-        if (c1 != c2) {
-            return 0;
-        }
-    }
-
-    return 1;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ga_ascii.h"
 #include "ga_filename_decode.h"
 #include "ga_header_params.h"
 #include "ga_multipart.h"
@@ -15,9 +16,13 @@
 
 
 /*
- * The character classes of the parsers, over every byte, through their
- * public functions: what each grammar lets into a token.
+ * The shared character helpers, and the character classes of the parsers
+ * over every byte, through their public functions: what each grammar
+ * lets into a token.
  */
+
+
+#define S(s)  (const u_char *) (s), sizeof(s) - 1
 
 
 static int
@@ -189,9 +194,74 @@ classes(void)
 }
 
 
+static void
+helpers(void)
+{
+    int     c, d, bad_tchar, bad_hex, bad_lower, bad_eq;
+    u_char  a, b;
+
+    bad_tchar = 0;
+    bad_hex = 0;
+    bad_lower = 0;
+    bad_eq = 0;
+
+    for (c = 0; c < 256; c++) {
+        if (ga_ascii_tchar(c) != rfc9110_tchar(c)) {
+            diag("  tchar 0x%02x", c);
+            bad_tchar++;
+        }
+
+        if (ga_ascii_hex((u_char) c) != hex_value(c)) {
+            diag("  hex 0x%02x", c);
+            bad_hex++;
+        }
+
+        if (ga_ascii_lower(c) != ((c >= 'A' && c <= 'Z') ? c + 32 : c)) {
+            diag("  lower 0x%02x", c);
+            bad_lower++;
+        }
+
+        /* one byte against every other: equal only as ASCII letters */
+
+        a = (u_char) c;
+
+        for (d = 0; d < 256; d++) {
+            b = (u_char) d;
+
+            if (ga_ascii_caseeq(&a, 1, &b, 1)
+                != (a == b || (ga_ascii_lower(a) == ga_ascii_lower(b)
+                               && ga_ascii_lower(a) >= 'a'
+                               && ga_ascii_lower(a) <= 'z')))
+            {
+                bad_eq++;
+            }
+        }
+    }
+
+    ok(bad_tchar == 0, "ga_ascii_tchar() is RFC 9110 tchar");
+    ok(bad_hex == 0, "ga_ascii_hex() of every byte");
+    ok(bad_lower == 0, "ga_ascii_lower() folds A-Z only");
+    ok(bad_eq == 0, "ga_ascii_caseeq() of every pair of bytes");
+
+    ok(ga_ascii_caseeq(S("Form-Data"), S("form-DATA")), "mixed case");
+    ok(!ga_ascii_caseeq(S("form-data"), S("form-dat")), "a prefix is not");
+    ok(!ga_ascii_caseeq(S("form-dat"), S("form-data")), "nor the reverse");
+    ok(ga_ascii_caseeq(S(""), S("")), "empty equals empty");
+    ok(!ga_ascii_caseeq(S("\xc0"), S("\xe0")), "0xC0 is not 0xE0");
+    ok(!ga_ascii_caseeq(S("@"), S("`")), "'@' is not '`'");
+
+    ok(ga_ascii_caseeq_str(S("mailFolders"), "MAILFOLDERS"), "string");
+    ok(ga_ascii_caseeq_str(S("UTF-8"), "utf-8"), "string, lower case");
+    ok(!ga_ascii_caseeq_str(S("utf-8x"), "utf-8"), "string, longer");
+    ok(!ga_ascii_caseeq_str(S("utf-"), "utf-8"), "string, shorter");
+    ok(ga_ascii_caseeq_str(S(""), ""), "empty string");
+}
+
+
 int
 main(void)
 {
+    helpers();
     classes();
 
     return done_testing();
