@@ -418,7 +418,7 @@ ga_hp_bchars(const u_char *p, size_t len)
     size_t  i;
     u_char  c;
 
-    if (len == 0 || len > GA_HP_MAX_BOUNDARY || p[len - 1] == ' ') {
+    if (len == 0 || len > GA_MP_MAX_BOUNDARY || p[len - 1] == ' ') {
         return 0;
     }
 

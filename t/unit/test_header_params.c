@@ -425,7 +425,7 @@ main(void)
 {
     int                rc;
     size_t             i, blen, need;
-    u_char             boundary[GA_HP_MAX_BOUNDARY], out[512], *buf;
+    u_char             boundary[GA_MP_MAX_BOUNDARY], out[512], *buf;
     ga_disposition_t   d;
     const cd_vec_t    *c;
     const ct_vec_t    *t;

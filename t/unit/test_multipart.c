@@ -1585,7 +1585,7 @@ test_clients(void)
 {
     int                  rc, fails, dfails;
     size_t               i, j, blen, nvec, len;
-    u_char               boundary[GA_HP_MAX_BOUNDARY], buf[512];
+    u_char               boundary[GA_MP_MAX_BOUNDARY], buf[512];
     static rec_t         whole, r;
     ga_disposition_t     d;
     const client_vec_t  *c;
@@ -1725,7 +1725,7 @@ static void
 test_truncations(void)
 {
     size_t         i, nvec, bad, n, blen;
-    u_char         boundary[GA_HP_MAX_BOUNDARY];
+    u_char         boundary[GA_MP_MAX_BOUNDARY];
     const vec_t   *v;
 
     nvec = sizeof(vectors) / sizeof(vectors[0]);
