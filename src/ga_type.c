@@ -8,75 +8,12 @@
 
 #include "ga_ascii.h"
 #include "ga_type.h"
-
-
-typedef struct {
-    const char  *type;            /* "type/subtype", lower case */
-    const char  *ext;
-} ga_type_ext_t;
+#include "ga_type_ext.h"
 
 
 static const u_char *ga_type_charset(const u_char *p, const u_char *last,
     size_t *len);
 static const u_char *ga_type_quoted(const u_char *p, const u_char *last);
-
-
-/*
- * What Windows and the common browsers' type maps associate with each
- * type, so that an attachment named from its type opens in the usual
- * application.  Nothing here may be on ga_name_default_deny (a unit test
- * checks it).
- */
-
-static const ga_type_ext_t  ga_type_exts[] = {
-    { "application/pdf", "pdf" },
-    { "application/x-pdf", "pdf" },
-    { "application/rtf", "rtf" },
-    { "text/rtf", "rtf" },
-    { "application/msword", "doc" },
-    { "application/vnd.ms-excel", "xls" },
-    { "application/vnd.ms-powerpoint", "ppt" },
-    { "application/vnd.ms-outlook", "msg" },
-    { "application/vnd.openxmlformats-officedocument"
-      ".wordprocessingml.document", "docx" },
-    { "application/vnd.openxmlformats-officedocument"
-      ".spreadsheetml.sheet", "xlsx" },
-    { "application/vnd.openxmlformats-officedocument"
-      ".presentationml.presentation", "pptx" },
-    { "application/vnd.oasis.opendocument.text", "odt" },
-    { "application/vnd.oasis.opendocument.spreadsheet", "ods" },
-    { "application/vnd.oasis.opendocument.presentation", "odp" },
-    { "application/zip", "zip" },
-    { "application/x-zip-compressed", "zip" },
-    { "application/gzip", "gz" },
-    { "application/x-gzip", "gz" },
-    { "application/x-7z-compressed", "7z" },
-    { "application/json", "json" },
-    { "application/xml", "xml" },
-    { "text/xml", "xml" },
-    { "text/plain", "txt" },
-    { "text/csv", "csv" },
-    { "text/calendar", "ics" },
-    { "text/vcard", "vcf" },
-    { "text/markdown", "md" },
-    { "message/rfc822", "eml" },
-    { "image/png", "png" },
-    { "image/jpeg", "jpg" },
-    { "image/jpg", "jpg" },
-    { "image/pjpeg", "jpg" },
-    { "image/gif", "gif" },
-    { "image/bmp", "bmp" },
-    { "image/x-ms-bmp", "bmp" },
-    { "image/tiff", "tif" },
-    { "image/webp", "webp" },
-    { "image/heic", "heic" },
-    { "audio/mpeg", "mp3" },
-    { "audio/wav", "wav" },
-    { "audio/x-wav", "wav" },
-    { "video/mp4", "mp4" },
-    { "video/quicktime", "mov" },
-    { NULL, NULL }
-};
 
 
 int
@@ -328,23 +265,9 @@ ga_type_match(const u_char *type, size_t type_len, const u_char *pattern,
 const char *
 ga_type_extension(const u_char *type, size_t type_len)
 {
-    size_t                len;
-    ga_type_t             t;
-    const ga_type_ext_t  *e;
+    const char *const  *x;
 
-    if (!ga_type_parse(type, type_len, &t)) {
-        return "bin";
-    }
+    x = ga_type_ext_lookup(type, type_len, GA_TYPE_EXT_NAMES);
 
-    /* type, '/' and subtype are contiguous in the input */
-
-    len = t.type_len + 1 + t.subtype_len;
-
-    for (e = ga_type_exts; e->type; e++) {
-        if (ga_ascii_caseeq_str(t.type, len, e->type)) {
-            return e->ext;
-        }
-    }
-
-    return "bin";
+    return x ? x[0] : "bin";
 }

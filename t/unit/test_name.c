@@ -12,6 +12,7 @@
 #include "ga_type.h"
 #include "ga_utf8.h"
 #include "tap.h"
+#include "unit.h"
 
 
 #define S(s)  (const u_char *) (s), sizeof(s) - 1
@@ -371,21 +372,6 @@ extensions(void)
 }
 
 
-static int
-in_deny(const char *ext)
-{
-    const char  **d;
-
-    for (d = ga_name_default_deny; *d; d++) {
-        if (strcmp(*d, ext) == 0) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
 static void
 deny_list(void)
 {
@@ -407,7 +393,7 @@ deny_list(void)
     };
 
     for (e = must; *e; e++) {
-        ok(in_deny(*e), "default deny has %s", *e);
+        ok(default_denied(*e), "default deny has %s", *e);
     }
 
     /* lower case, no dots, no duplicates: the glue compares as is */
@@ -449,7 +435,8 @@ deny_list(void)
     /* the name given to an unnamed attachment is never refused */
 
     for (e = types; *e; e++) {
-        ok(!in_deny(ga_type_extension((const u_char *) *e, strlen(*e))),
+        ok(!default_denied(ga_type_extension((const u_char *) *e,
+                                             strlen(*e))),
            "extension for \"%s\" not denied", *e);
     }
 }

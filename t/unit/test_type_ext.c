@@ -11,6 +11,7 @@
 #include "ga_name.h"
 #include "ga_type.h"
 #include "tap.h"
+#include "unit.h"
 
 
 /*
@@ -125,7 +126,7 @@ joined(const char *const *x, char *buf, size_t size)
 int
 main(void)
 {
-    int                  bound;
+    int                  bound, denied;
     char                 buf[64];
     size_t               i, len;
     u_char              *t;
@@ -163,8 +164,22 @@ main(void)
         ok(ga_ext_type_maps(t, len, &e) == bound, "\"%s\": attachment.%s %s",
            pins[i].type, name, bound ? "bound" : "not bound");
 
+        /*
+         * a type that names an attachment binds no denied extension;
+         * one that binds only may: image/svg+xml binds the denied svg
+         */
+
+        for (denied = 0; x && *x; x++) {
+            denied += default_denied(*x);
+        }
+
+        ok(denied == 0 || strcmp(name, "bin") == 0,
+           "\"%s\": %d denied extensions bound", pins[i].type, denied);
+
         free(t);
     }
+
+    ok(default_denied("svg"), "svg, which image/svg+xml binds, is denied");
 
     return done_testing();
 }
