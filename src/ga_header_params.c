@@ -381,32 +381,6 @@ ga_disposition_parse(const u_char *value, size_t len, ga_disposition_t *d,
 }
 
 
-const char *
-ga_header_params_strerror(int rc)
-{
-    switch (rc) {
-    case GA_HP_OK:
-        return "ok";
-    case GA_HP_ERR_SYNTAX:
-        return "header syntax error";
-    case GA_HP_ERR_NOT_MULTIPART:
-        return "not multipart/form-data";
-    case GA_HP_ERR_NO_BOUNDARY:
-        return "no boundary";
-    case GA_HP_ERR_BAD_BOUNDARY:
-        return "invalid boundary";
-    case GA_HP_ERR_DUPLICATE:
-        return "duplicate parameter";
-    case GA_HP_ERR_NOT_FORM_DATA:
-        return "disposition type is not form-data";
-    case GA_HP_ERR_BAD_VALUE:
-        return "invalid parameter value";
-    default:
-        return "unknown header parameter error";
-    }
-}
-
-
 /*
  * RFC 2046: 1*70 of DIGIT / ALPHA / "'()+_,-./:=?" / " ", not ending in
  * a space.

@@ -61,7 +61,5 @@ typedef struct {
 int ga_disposition_parse(const u_char *value, size_t len,
     ga_disposition_t *d, u_char *buf, size_t buf_size);
 
-const char *ga_header_params_strerror(int rc);
-
 
 #endif /* _GA_HEADER_PARAMS_H_INCLUDED_ */
