@@ -188,46 +188,35 @@ ga_multipart_search(ga_multipart_t *mp, const u_char **pos,
 
         c = *p;
 
-        if (c == mp->delim[k]) {
-            k++;
-            p++;
-            start = p;
+        if (c != mp->delim[k]) {
+            k0 = k;
 
-            if (k == mp->delim_len) {
-                break;
+            while (k > 0 && c != mp->delim[k]) {
+                k = mp->fail[k];
             }
 
-            continue;
-        }
+            /* the bytes that fell out of the match are data */
 
-        k0 = k;
-
-        while (k > 0 && c != mp->delim[k]) {
-            k = mp->fail[k];
-        }
-
-        /* the bytes that fell out of the match are data */
-
-        if (emit && mp->cb && mp->cb->on_data
-            && mp->cb->on_data(mp->data, mp->delim, k0 - k) != 0)
-        {
-            return GA_MP_ERR_CALLBACK;
-        }
-
-        if (c == mp->delim[k]) {
-            k++;
-            p++;
-            start = p;
-
-            if (k == mp->delim_len) {
-                break;
+            if (emit && mp->cb && mp->cb->on_data
+                && mp->cb->on_data(mp->data, mp->delim, k0 - k) != 0)
+            {
+                return GA_MP_ERR_CALLBACK;
             }
 
-            continue;
+            if (c != mp->delim[k]) {
+                /* k == 0: c opens a new run of data */
+                start = p++;
+                continue;
+            }
         }
 
-        /* k == 0: c opens a new run of data */
-        start = p++;
+        k++;
+        p++;
+        start = p;
+
+        if (k == mp->delim_len) {
+            break;
+        }
     }
 
     *pos = p;
