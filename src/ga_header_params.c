@@ -26,6 +26,8 @@ static size_t ga_hp_token(const u_char **pos, const u_char *last, int value);
 static void ga_hp_ows(const u_char **pos, const u_char *last);
 static int ga_hp_next_param(const u_char **pos, const u_char *last,
     ga_hp_param_t *prm);
+static int ga_hp_decode(const ga_hp_param_t *prm, u_char *out,
+    size_t *out_len);
 static int ga_hp_bchars(const u_char *p, size_t len);
 
 
@@ -335,10 +337,7 @@ ga_disposition_parse(const u_char *value, size_t len, ga_disposition_t *d,
     }
 
     if (name.name) {
-        if (ga_filename_decode(name.value, name.value_len, name.quoted,
-                               buf, &d->name_len)
-            != 0)
-        {
+        if (ga_hp_decode(&name, buf, &d->name_len) != 0) {
             return GA_HP_ERR_BAD_VALUE;
         }
 
@@ -354,10 +353,7 @@ ga_disposition_parse(const u_char *value, size_t len, ga_disposition_t *d,
      */
 
     if (fname.name) {
-        if (ga_filename_decode(fname.value, fname.value_len, fname.quoted,
-                               buf, &d->filename_len)
-            != 0)
-        {
+        if (ga_hp_decode(&fname, buf, &d->filename_len) != 0) {
             return GA_HP_ERR_BAD_VALUE;
         }
 
@@ -378,6 +374,16 @@ ga_disposition_parse(const u_char *value, size_t len, ga_disposition_t *d,
     }
 
     return GA_HP_OK;
+}
+
+
+/* a name= or filename= value, as the client family encoded it */
+
+static int
+ga_hp_decode(const ga_hp_param_t *prm, u_char *out, size_t *out_len)
+{
+    return ga_filename_decode(prm->value, prm->value_len, prm->quoted, out,
+                              out_len);
 }
 
 
