@@ -19,7 +19,7 @@
 #include "ga_content_id.h"
 #include "ga_encoded_word.h"
 #include "ga_header_params.h"
-#include "ga_filename.h"
+#include "ga_filename_decode.h"
 #include "ga_utf8.h"
 
 
@@ -44,12 +44,12 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     switch (which) {
 
     case 0:
-        out = malloc(GA_HP_MAX_BOUNDARY);
+        out = malloc(GA_MP_MAX_BOUNDARY);
         blen = (size_t) -1;
         rc = ga_content_type_boundary(in, len, out, &blen);
 
         if (rc == GA_HP_OK) {
-            if (blen == 0 || blen > GA_HP_MAX_BOUNDARY
+            if (blen == 0 || blen > GA_MP_MAX_BOUNDARY
                 || out[blen - 1] == ' ')
             {
                 abort();

@@ -102,11 +102,3 @@ ga_base64_final(ga_base64_t *b, u_char *out)
 
     return 4;
 }
-
-
-uint64_t
-ga_base64_encoded_length(uint64_t n)
-{
-    /* written so that n near UINT64_MAX does not wrap before dividing */
-    return (n / 3 + (n % 3 != 0)) * 4;
-}

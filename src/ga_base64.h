@@ -9,7 +9,6 @@
 
 
 #include <stddef.h>
-#include <stdint.h>
 #include <sys/types.h>
 
 
@@ -34,7 +33,6 @@ void ga_base64_init(ga_base64_t *b);
 size_t ga_base64_update(ga_base64_t *b, const u_char *in, size_t len,
     u_char *out);
 size_t ga_base64_final(ga_base64_t *b, u_char *out);
-uint64_t ga_base64_encoded_length(uint64_t n);
 
 
 #endif /* _GA_BASE64_H_INCLUDED_ */

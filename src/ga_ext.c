@@ -7,63 +7,14 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ga_ascii.h"
 #include "ga_ext.h"
 #include "ga_name.h"
-#include "ga_type.h"
+#include "ga_type_ext.h"
 #include "ga_utf8.h"
 
 
-typedef struct {
-    const char   *type;
-    const char   *exts[5];
-} ga_ext_map_t;
-
-
 static void ga_ext_set(ga_ext_t *e, const u_char *p, size_t len);
-
-
-/* media type -> extensions: docs/security.md has the same table */
-
-static const ga_ext_map_t  ga_ext_map[] = {
-    { "application/pdf", { "pdf" } },
-    { "text/plain", { "txt", "text", "log" } },
-    { "text/csv", { "csv" } },
-    { "text/markdown", { "md" } },
-    { "text/calendar", { "ics" } },
-    { "text/vcard", { "vcf" } },
-    { "text/rtf", { "rtf" } },
-    { "application/rtf", { "rtf" } },
-    { "application/json", { "json" } },
-    { "application/xml", { "xml" } },
-    { "text/xml", { "xml" } },
-    { "image/png", { "png" } },
-    { "image/jpeg", { "jpg", "jpeg", "jpe" } },
-    { "image/gif", { "gif" } },
-    { "image/webp", { "webp" } },
-    { "image/bmp", { "bmp" } },
-    { "image/tiff", { "tif", "tiff" } },
-    { "image/heic", { "heic" } },
-    { "image/svg+xml", { "svg" } },
-    { "application/zip", { "zip" } },
-    { "application/x-zip-compressed", { "zip" } },
-    { "application/gzip", { "gz" } },
-    { "application/msword", { "doc" } },
-    { "application/vnd.ms-excel", { "xls" } },
-    { "application/vnd.ms-powerpoint", { "ppt" } },
-    { "application/vnd.openxmlformats-officedocument."
-      "wordprocessingml.document", { "docx" } },
-    { "application/vnd.openxmlformats-officedocument."
-      "spreadsheetml.sheet", { "xlsx" } },
-    { "application/vnd.openxmlformats-officedocument."
-      "presentationml.presentation", { "pptx" } },
-    { "application/vnd.oasis.opendocument.text", { "odt" } },
-    { "application/vnd.oasis.opendocument.spreadsheet", { "ods" } },
-    { "application/vnd.oasis.opendocument.presentation", { "odp" } },
-    { "message/rfc822", { "eml" } },
-    { "audio/mpeg", { "mp3" } },
-    { "video/mp4", { "mp4" } },
-    { NULL, { NULL } }
-};
 
 
 /*
@@ -129,7 +80,7 @@ ga_ext_fold_cp(uint32_t cp)
 
     if (cp >= 0xff01 && cp <= 0xff5e) {
         cp -= 0xff01 - 0x21;                       /* fullwidth forms */
-        return (cp >= 'A' && cp <= 'Z') ? (int) (cp | 0x20) : (int) cp;
+        return ga_ascii_lower(cp);
     }
 
     if (cp >= 0x24b6 && cp <= 0x24cf) {
@@ -194,8 +145,7 @@ ga_ext_fold(const u_char *ext, size_t len, u_char *out)
     while (i < len) {
 
         if (ext[i] < 0x80) {
-            out[n++] = (ext[i] >= 'A' && ext[i] <= 'Z') ? ext[i] | 0x20
-                                                        : ext[i];
+            out[n++] = ga_ascii_lower(ext[i]);
             i++;
             continue;
         }
@@ -309,27 +259,7 @@ ga_ext_eq(const ga_ext_t *e, const u_char *s, size_t len)
 const char *const *
 ga_ext_for_type(const u_char *type, size_t len)
 {
-    size_t               n;
-    ga_type_t            t;
-    const ga_ext_map_t  *m;
-
-    if (!ga_type_parse(type, len, &t)) {
-        return NULL;
-    }
-
-    /* type, '/' and subtype are contiguous in the input */
-
-    n = t.type_len + 1 + t.subtype_len;
-
-    for (m = ga_ext_map; m->type; m++) {
-        if (ga_type_match(t.type, n, (const u_char *) m->type,
-                          strlen(m->type)))
-        {
-            return m->exts;
-        }
-    }
-
-    return NULL;
+    return ga_type_ext_lookup(type, len, GA_TYPE_EXT_BINDS);
 }
 
 

@@ -53,8 +53,9 @@ int ga_ext_eq(const ga_ext_t *e, const u_char *s, size_t len);
 
 /*
  * The extensions (lower case, NULL-terminated) a media type maps to, for
- * binding graph_attach_allow_types to names; NULL if the type is not in
- * the table of ga_ext.c (docs/security.md).  Parameters are ignored.
+ * binding graph_attach_allow_types to names; NULL if the type binds none
+ * in the table of ga_type_ext.c (docs/security.md).  Parameters are
+ * ignored.
  */
 const char *const *ga_ext_for_type(const u_char *type, size_t len);
 

@@ -6,8 +6,9 @@
 
 #include <string.h>
 
+#include "ga_ascii.h"
 #include "ga_header_params.h"
-#include "ga_filename.h"
+#include "ga_filename_decode.h"
 #include "ga_utf8.h"
 
 
@@ -20,29 +21,27 @@ typedef struct {
 } ga_hp_param_t;
 
 
-static int ga_hp_tchar(u_char c);
+static int ga_hp_token_char(u_char c);
 static size_t ga_hp_token(const u_char **pos, const u_char *last, int value);
 static void ga_hp_ows(const u_char **pos, const u_char *last);
 static int ga_hp_next_param(const u_char **pos, const u_char *last,
     ga_hp_param_t *prm);
-static int ga_hp_caseeq(const u_char *p, size_t len, const char *lc);
+static int ga_hp_decode(const ga_hp_param_t *prm, u_char *out,
+    size_t *out_len);
 static int ga_hp_bchars(const u_char *p, size_t len);
 
 
 /*
  * RFC 2045 token: CHAR except SPACE, CTLs and tspecials
- * ()<>@,;:\"/[]?=  Parameter values also take bytes >= 0x80 (see
+ * ()<>@,;:\"/[]?=, which is RFC 9110 tchar with '{' and '}' (delimiters
+ * in HTTP, not in MIME).  Parameter values also take bytes >= 0x80 (see
  * ga_hp_token()).
  */
 
 static int
-ga_hp_tchar(u_char c)
+ga_hp_token_char(u_char c)
 {
-    if (c <= 0x20 || c >= 0x7f) {
-        return 0;
-    }
-
-    return strchr("()<>@,;:\\\"/[]?=", c) == NULL;
+    return ga_ascii_tchar(c) || c == '{' || c == '}';
 }
 
 
@@ -59,7 +58,7 @@ ga_hp_token(const u_char **pos, const u_char *last, int value)
     const u_char  *p;
 
     for (p = *pos; p < last; p++) {
-        if (!(ga_hp_tchar(*p) || (value && *p >= 0x80))) {
+        if (!(ga_hp_token_char(*p) || (value && *p >= 0x80))) {
             break;
         }
     }
@@ -207,7 +206,7 @@ ga_content_type_boundary(const u_char *value, size_t len,
         n += 1 + ga_hp_token(&p, last, 0);
     }
 
-    if (!ga_hp_caseeq(type, n, "multipart/form-data")) {
+    if (!ga_ascii_caseeq_str(type, n, "multipart/form-data")) {
         return GA_HP_ERR_NOT_MULTIPART;
     }
 
@@ -224,7 +223,7 @@ ga_content_type_boundary(const u_char *value, size_t len,
             return rc;
         }
 
-        if (!ga_hp_caseeq(prm.name, prm.name_len, "boundary")) {
+        if (!ga_ascii_caseeq_str(prm.name, prm.name_len, "boundary")) {
             continue;
         }
 
@@ -270,7 +269,7 @@ ga_disposition_parse(const u_char *value, size_t len, ga_disposition_t *d,
         return GA_HP_ERR_SYNTAX;
     }
 
-    if (!ga_hp_caseeq(p - n, n, "form-data")) {
+    if (!ga_ascii_caseeq_str(p - n, n, "form-data")) {
         return GA_HP_ERR_NOT_FORM_DATA;
     }
 
@@ -296,21 +295,21 @@ ga_disposition_parse(const u_char *value, size_t len, ga_disposition_t *d,
          * extension checks.
          */
 
-        if (ga_hp_caseeq(prm.name, prm.name_len, "name")) {
+        if (ga_ascii_caseeq_str(prm.name, prm.name_len, "name")) {
             if (name.name) {
                 return GA_HP_ERR_DUPLICATE;
             }
 
             name = prm;
 
-        } else if (ga_hp_caseeq(prm.name, prm.name_len, "filename")) {
+        } else if (ga_ascii_caseeq_str(prm.name, prm.name_len, "filename")) {
             if (fname.name) {
                 return GA_HP_ERR_DUPLICATE;
             }
 
             fname = prm;
 
-        } else if (ga_hp_caseeq(prm.name, prm.name_len, "filename*")) {
+        } else if (ga_ascii_caseeq_str(prm.name, prm.name_len, "filename*")) {
             if (fext.name) {
                 return GA_HP_ERR_DUPLICATE;
             }
@@ -338,10 +337,7 @@ ga_disposition_parse(const u_char *value, size_t len, ga_disposition_t *d,
     }
 
     if (name.name) {
-        if (ga_filename_decode(name.value, name.value_len, name.quoted,
-                               buf, &d->name_len)
-            != 0)
-        {
+        if (ga_hp_decode(&name, buf, &d->name_len) != 0) {
             return GA_HP_ERR_BAD_VALUE;
         }
 
@@ -357,10 +353,7 @@ ga_disposition_parse(const u_char *value, size_t len, ga_disposition_t *d,
      */
 
     if (fname.name) {
-        if (ga_filename_decode(fname.value, fname.value_len, fname.quoted,
-                               buf, &d->filename_len)
-            != 0)
-        {
+        if (ga_hp_decode(&fname, buf, &d->filename_len) != 0) {
             return GA_HP_ERR_BAD_VALUE;
         }
 
@@ -384,55 +377,13 @@ ga_disposition_parse(const u_char *value, size_t len, ga_disposition_t *d,
 }
 
 
-const char *
-ga_header_params_strerror(int rc)
-{
-    switch (rc) {
-    case GA_HP_OK:
-        return "ok";
-    case GA_HP_ERR_SYNTAX:
-        return "header syntax error";
-    case GA_HP_ERR_NOT_MULTIPART:
-        return "not multipart/form-data";
-    case GA_HP_ERR_NO_BOUNDARY:
-        return "no boundary";
-    case GA_HP_ERR_BAD_BOUNDARY:
-        return "invalid boundary";
-    case GA_HP_ERR_DUPLICATE:
-        return "duplicate parameter";
-    case GA_HP_ERR_NOT_FORM_DATA:
-        return "disposition type is not form-data";
-    case GA_HP_ERR_BAD_VALUE:
-        return "invalid parameter value";
-    default:
-        return "unknown header parameter error";
-    }
-}
-
+/* a name= or filename= value, as the client family encoded it */
 
 static int
-ga_hp_caseeq(const u_char *p, size_t len, const char *lc)
+ga_hp_decode(const ga_hp_param_t *prm, u_char *out, size_t *out_len)
 {
-    size_t  i;
-    u_char  c;
-
-    if (len != strlen(lc)) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        c = p[i];
-
-        if (c >= 'A' && c <= 'Z') {
-            c |= 0x20;
-        }
-
-        if (c != (u_char) lc[i]) {
-            return 0;
-        }
-    }
-
-    return 1;
+    return ga_filename_decode(prm->value, prm->value_len, prm->quoted, out,
+                              out_len);
 }
 
 
@@ -447,7 +398,7 @@ ga_hp_bchars(const u_char *p, size_t len)
     size_t  i;
     u_char  c;
 
-    if (len == 0 || len > GA_HP_MAX_BOUNDARY || p[len - 1] == ' ') {
+    if (len == 0 || len > GA_MP_MAX_BOUNDARY || p[len - 1] == ' ') {
         return 0;
     }
 

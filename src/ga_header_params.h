@@ -11,14 +11,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "ga_multipart.h"
+
 
 /*
  * MIME header parameters (RFC 2045 token / quoted-string, RFC 2183,
  * RFC 7578): the request Content-Type and a part's Content-Disposition.
  */
-
-
-#define GA_HP_MAX_BOUNDARY  70
 
 
 enum {
@@ -35,7 +34,8 @@ enum {
 
 /*
  * Content-Type value -> boundary, copied into boundary (room for
- * GA_HP_MAX_BOUNDARY bytes), unquoted, validated against RFC 2046 bchars.
+ * GA_MP_MAX_BOUNDARY bytes, what the parser takes), unquoted, validated
+ * against RFC 2046 bchars.
  */
 int ga_content_type_boundary(const u_char *value, size_t len,
     u_char *boundary, size_t *boundary_len);
@@ -60,8 +60,6 @@ typedef struct {
  */
 int ga_disposition_parse(const u_char *value, size_t len,
     ga_disposition_t *d, u_char *buf, size_t buf_size);
-
-const char *ga_header_params_strerror(int rc);
 
 
 #endif /* _GA_HEADER_PARAMS_H_INCLUDED_ */

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "ga_ascii.h"
 #include "ga_multipart.h"
 
 
@@ -28,28 +29,6 @@ static int ga_multipart_search(ga_multipart_t *mp, const u_char **pos,
 static int ga_multipart_after_boundary(ga_multipart_t *mp, u_char c);
 static int ga_multipart_header_byte(ga_multipart_t *mp, u_char c);
 static int ga_multipart_header_line(ga_multipart_t *mp);
-
-
-/* RFC 7230 tchar, the only bytes allowed in a header field name */
-
-static const u_char  ga_multipart_tchar[256] = {
-    /* "!#$%&'*+-.^_`|~", DIGIT, ALPHA */
-    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
-    ['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1,
-    ['`'] = 1, ['|'] = 1, ['~'] = 1,
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
-    ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
-    ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
-    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-    ['Y'] = 1, ['Z'] = 1,
-    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
-    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
-    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-    ['y'] = 1, ['z'] = 1
-};
 
 
 #define ga_multipart_call(mp, name)                                          \
@@ -209,46 +188,35 @@ ga_multipart_search(ga_multipart_t *mp, const u_char **pos,
 
         c = *p;
 
-        if (c == mp->delim[k]) {
-            k++;
-            p++;
-            start = p;
+        if (c != mp->delim[k]) {
+            k0 = k;
 
-            if (k == mp->delim_len) {
-                break;
+            while (k > 0 && c != mp->delim[k]) {
+                k = mp->fail[k];
             }
 
-            continue;
-        }
+            /* the bytes that fell out of the match are data */
 
-        k0 = k;
-
-        while (k > 0 && c != mp->delim[k]) {
-            k = mp->fail[k];
-        }
-
-        /* the bytes that fell out of the match are data */
-
-        if (emit && mp->cb && mp->cb->on_data
-            && mp->cb->on_data(mp->data, mp->delim, k0 - k) != 0)
-        {
-            return GA_MP_ERR_CALLBACK;
-        }
-
-        if (c == mp->delim[k]) {
-            k++;
-            p++;
-            start = p;
-
-            if (k == mp->delim_len) {
-                break;
+            if (emit && mp->cb && mp->cb->on_data
+                && mp->cb->on_data(mp->data, mp->delim, k0 - k) != 0)
+            {
+                return GA_MP_ERR_CALLBACK;
             }
 
-            continue;
+            if (c != mp->delim[k]) {
+                /* k == 0: c opens a new run of data */
+                start = p++;
+                continue;
+            }
         }
 
-        /* k == 0: c opens a new run of data */
-        start = p++;
+        k++;
+        p++;
+        start = p;
+
+        if (k == mp->delim_len) {
+            break;
+        }
     }
 
     *pos = p;
@@ -406,14 +374,17 @@ ga_multipart_header_line(ga_multipart_t *mp)
 
     colon = memchr(p, ':', last - p);
 
-    /* no whitespace before the colon either (RFC 7230 section 3.2.4) */
+    /*
+     * a field name is an RFC 9110 token: no whitespace before the colon
+     * either (RFC 7230 section 3.2.4)
+     */
 
     if (colon == NULL || colon == p) {
         return GA_MP_ERR_BAD_HEADER;
     }
 
     for (v = p; v < colon; v++) {
-        if (!ga_multipart_tchar[*v]) {
+        if (!ga_ascii_tchar(*v)) {
             return GA_MP_ERR_BAD_HEADER;
         }
     }

@@ -21,6 +21,7 @@
  */
 
 
+/* RFC 2046: 1 to 70 bchars; ga_content_type_boundary() checks them */
 #define GA_MP_MAX_BOUNDARY  70
 
 

@@ -13,7 +13,6 @@
 
 static size_t ga_name_trim_end(const u_char *p, size_t len);
 static size_t ga_name_boundary(const u_char *p, size_t len, size_t max);
-static int ga_name_caseeq(const u_char *a, const u_char *b, size_t len);
 
 
 /*
@@ -177,40 +176,6 @@ ga_name_extension(const u_char *name, size_t len, size_t *ext_len)
 }
 
 
-int
-ga_name_has_extension(const u_char *name, size_t len, const u_char *ext,
-    size_t ext_len)
-{
-    size_t         i, n;
-    const u_char  *e;
-
-    if (ext_len == 0) {
-        return 0;
-    }
-
-    e = ga_name_extension(name, len, &n);
-
-    if (e && n == ext_len && ga_name_caseeq(e, ext, n)) {
-        return 1;
-    }
-
-    /*
-     * "a.exe::$DATA" and "a.exe:zone.txt" are written to the file a.exe
-     * by Windows: the name before the stream is what gets opened.
-     */
-
-    for (i = 0; i < len; i++) {
-        if (name[i] == ':') {
-            e = ga_name_extension(name, i, &n);
-
-            return e && n == ext_len && ga_name_caseeq(e, ext, n);
-        }
-    }
-
-    return 0;
-}
-
-
 static size_t
 ga_name_trim_end(const u_char *p, size_t len)
 {
@@ -240,25 +205,4 @@ ga_name_boundary(const u_char *p, size_t len, size_t max)
     }
 
     return n;
-}
-
-
-static int
-ga_name_caseeq(const u_char *a, const u_char *b, size_t len)
-{
-    u_char  c1, c2;
-
-    while (len--) {
-        c1 = *a++;
-        c2 = *b++;
-
-        c1 = (c1 >= 'A' && c1 <= 'Z') ? (u_char) (c1 | 0x20) : c1;
-        c2 = (c2 >= 'A' && c2 <= 'Z') ? (u_char) (c2 | 0x20) : c2;
-
-        if (c1 != c2) {
-            return 0;
-        }
-    }
-
-    return 1;
 }

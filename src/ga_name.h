@@ -47,15 +47,6 @@ size_t ga_name_sanitize(const u_char *in, size_t len, u_char *out);
 const u_char *ga_name_extension(const u_char *name, size_t len,
     size_t *ext_len);
 
-/*
- * 1 if ext (without the dot) is an effective extension of name, ASCII
- * case-insensitively: the last extension of the name, or, if the name has
- * a ':' (an NTFS stream: "a.exe::$DATA", "a.exe:zone"), the last extension
- * of the part before the first ':'.  Meant for sanitised names.
- */
-int ga_name_has_extension(const u_char *name, size_t len, const u_char *ext,
-    size_t ext_len);
-
 
 /*
  * The default graph_attach_deny_extensions list: lower case, no dots,

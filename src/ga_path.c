@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ga_ascii.h"
 #include "ga_path.h"
 #include "ga_utf8.h"
 
@@ -35,11 +36,9 @@ typedef struct {
 static int ga_path_decode(const u_char *raw, size_t raw_len, u_char *scratch,
     size_t scratch_size, size_t *len, int *trailing_slash);
 static int ga_path_check_segment(const u_char *p, size_t len);
-static int ga_path_hex(u_char c);
 static int ga_path_next(ga_path_iter_t *it, ga_path_seg_t *seg);
 static int ga_path_match_prefix(ga_path_iter_t *it, const u_char *prefix,
     size_t prefix_len);
-static int ga_path_ieq(const ga_path_seg_t *seg, const char *lit);
 static int ga_path_match(const ga_path_seg_t *seg, size_t n,
     const char **lit);
 static int ga_path_lit(const ga_path_seg_t *seg, size_t n, size_t i,
@@ -112,9 +111,9 @@ ga_path_parse(const u_char *raw, size_t raw_len, const u_char *prefix,
                 return GA_PATH_NOT_FOUND;
             }
 
-            if (ga_path_ieq(&seg, "v1.0")
-                || ga_path_ieq(&seg, "beta")
-                || ga_path_ieq(&seg, "users"))
+            if (ga_ascii_caseeq_str(seg.data, seg.len, "v1.0")
+                || ga_ascii_caseeq_str(seg.data, seg.len, "beta")
+                || ga_ascii_caseeq_str(seg.data, seg.len, "users"))
             {
                 it.pos = seg.data;
                 break;
@@ -126,10 +125,10 @@ ga_path_parse(const u_char *raw, size_t raw_len, const u_char *prefix,
 
     if (ga_path_next(&it, &seg)) {
 
-        if (ga_path_ieq(&seg, "beta")) {
+        if (ga_ascii_caseeq_str(seg.data, seg.len, "beta")) {
             version = "beta";
 
-        } else if (!ga_path_ieq(&seg, "v1.0")) {
+        } else if (!ga_ascii_caseeq_str(seg.data, seg.len, "v1.0")) {
             /* no version: the segment is read again below */
             it.pos = seg.data;
         }
@@ -261,8 +260,8 @@ ga_path_decode(const u_char *raw, size_t raw_len, u_char *scratch,
                 return GA_PATH_INVALID;
             }
 
-            hi = ga_path_hex(p[1]);
-            lo = ga_path_hex(p[2]);
+            hi = ga_ascii_hex(p[1]);
+            lo = ga_ascii_hex(p[2]);
 
             if (hi < 0 || lo < 0) {
                 return GA_PATH_INVALID;
@@ -348,23 +347,6 @@ ga_path_check_segment(const u_char *p, size_t len)
 
 
 static int
-ga_path_hex(u_char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return -1;
-}
-
-
-static int
 ga_path_next(ga_path_iter_t *it, ga_path_seg_t *seg)
 {
     const u_char  *p;
@@ -431,37 +413,6 @@ ga_path_match_prefix(ga_path_iter_t *it, const u_char *prefix,
 }
 
 
-static int
-ga_path_ieq(const ga_path_seg_t *seg, const char *lit)
-{
-    size_t  i;
-    u_char  a, b;
-
-    for (i = 0; i < seg->len; i++) {
-        a = seg->data[i];
-        b = (u_char) lit[i];
-
-        if (b == '\0') {
-            return 0;
-        }
-
-        if (a >= 'A' && a <= 'Z') {
-            a |= 0x20;
-        }
-
-        if (b >= 'A' && b <= 'Z') {
-            b |= 0x20;
-        }
-
-        if (a != b) {
-            return 0;
-        }
-    }
-
-    return lit[i] == '\0';
-}
-
-
 /*
  * Matches the segments after the version against the supported shapes.
  * Sets lit[i] to the canonical spelling of each literal segment (variable
@@ -513,7 +464,9 @@ ga_path_match(const ga_path_seg_t *seg, size_t n, const char **lit)
     } else if (ga_path_lit(seg, n, 2, lit, "calendar")) {
         i = 3;
 
-    } else if (n > 2 && ga_path_ieq(&seg[2], "messages")) {
+    } else if (n > 2
+               && ga_ascii_caseeq_str(seg[2].data, seg[2].len, "messages"))
+    {
         i = 2;
         kind = GA_PATH_MESSAGE;
         item = "messages";
@@ -539,7 +492,7 @@ static int
 ga_path_lit(const ga_path_seg_t *seg, size_t n, size_t i, const char **lit,
     const char *word)
 {
-    if (i >= n || !ga_path_ieq(&seg[i], word)) {
+    if (i >= n || !ga_ascii_caseeq_str(seg[i].data, seg[i].len, word)) {
         return 0;
     }
 

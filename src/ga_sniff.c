@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ga_ascii.h"
 #include "ga_sniff.h"
 #include "ga_type.h"
 
@@ -39,8 +40,6 @@ static uint32_t ga_sniff_be32(const u_char *p);
 static uint32_t ga_sniff_le32(const u_char *p);
 static const ga_sniff_rule_t *ga_sniff_rule(const u_char *type,
     size_t type_len);
-static int ga_sniff_eq(const u_char *p, size_t len, const char *s,
-    size_t n);
 
 
 static const char  *ga_sniff_names[GA_SNIFF_LAST] = {
@@ -349,7 +348,7 @@ ga_sniff_mismatch(int kind, const u_char *type, size_t type_len,
 
     if (ga_sniff_executable(kind) && ext && ext_len) {
         for (e = ga_sniff_doc_exts; *e; e++) {
-            if (ga_sniff_eq(ext, ext_len, *e, strlen(*e))) {
+            if (ga_ascii_caseeq_str(ext, ext_len, *e)) {
                 return 1;
             }
         }
@@ -377,7 +376,9 @@ ga_sniff_rule(const u_char *type, size_t type_len)
         sub = strchr(r->type, '/') + 1;
         tn = sub - 1 - r->type;
 
-        if (!ga_sniff_eq(t.type, t.type_len, r->type, tn)) {
+        if (!ga_ascii_caseeq(t.type, t.type_len, (const u_char *) r->type,
+                             tn))
+        {
             continue;
         }
 
@@ -387,7 +388,7 @@ ga_sniff_rule(const u_char *type, size_t type_len)
             n--;
 
             if (t.subtype_len >= n
-                && ga_sniff_eq(t.subtype, n, sub, n))
+                && ga_ascii_caseeq(t.subtype, n, (const u_char *) sub, n))
             {
                 return r;
             }
@@ -395,7 +396,7 @@ ga_sniff_rule(const u_char *type, size_t type_len)
             continue;
         }
 
-        if (ga_sniff_eq(t.subtype, t.subtype_len, sub, n)) {
+        if (ga_ascii_caseeq_str(t.subtype, t.subtype_len, sub)) {
             return r;
         }
     }
@@ -424,31 +425,4 @@ ga_sniff_le32(const u_char *p)
 {
     return (uint32_t) p[3] << 24 | (uint32_t) p[2] << 16
            | (uint32_t) p[1] << 8 | p[0];
-}
-
-
-/* p (any case) equals s (lower case) */
-
-static int
-ga_sniff_eq(const u_char *p, size_t len, const char *s, size_t n)
-{
-    u_char  c;
-
-    if (len != n) {
-        return 0;
-    }
-
-    while (n--) {
-        c = *p++;
-
-        if (c >= 'A' && c <= 'Z') {
-            c |= 0x20;
-        }
-
-        if (c != (u_char) *s++) {
-            return 0;
-        }
-    }
-
-    return 1;
 }

@@ -12,7 +12,10 @@
 #include <sys/types.h>
 
 
-/* bytes the caller keeps from the start of the file for ga_sniff() */
+/*
+ * The bytes the caller keeps from the start of the file for ga_sniff():
+ * every signature lies within them, so a longer head says no more.
+ */
 #define GA_SNIFF_HEAD  64
 
 

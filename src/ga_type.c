@@ -4,99 +4,16 @@
  */
 
 
-#include <stdint.h>
 #include <string.h>
 
+#include "ga_ascii.h"
 #include "ga_type.h"
+#include "ga_type_ext.h"
 
 
-typedef struct {
-    const char  *type;            /* "type/subtype", lower case */
-    const char  *ext;
-} ga_type_ext_t;
-
-
-static int ga_type_tchar(u_char c);
 static const u_char *ga_type_charset(const u_char *p, const u_char *last,
     size_t *len);
 static const u_char *ga_type_quoted(const u_char *p, const u_char *last);
-static int ga_type_eq(const u_char *p, size_t len, const char *lc,
-    size_t lc_len);
-
-
-/*
- * RFC 9110 tchar: "!#$%&'*+-.^_`|~", digits and letters.  One bit per
- * byte, as ngx_escape_uri() keeps its tables.
- */
-
-static const uint32_t  ga_type_tchars[8] = {
-    0x00000000,  /* 0x00-0x1f */
-    0x03ff6cfa,  /* 0x20-0x3f: ! # $ % & ' * + - . 0-9 */
-    0xc7fffffe,  /* 0x40-0x5f: A-Z ^ _ */
-    0x57ffffff,  /* 0x60-0x7f: ` a-z | ~ */
-    0x00000000,  /* 0x80-0xff */
-    0x00000000,
-    0x00000000,
-    0x00000000
-};
-
-
-/*
- * What Windows and the common browsers' type maps associate with each
- * type, so that an attachment named from its type opens in the usual
- * application.  Nothing here may be on ga_name_default_deny (a unit test
- * checks it).
- */
-
-static const ga_type_ext_t  ga_type_exts[] = {
-    { "application/pdf", "pdf" },
-    { "application/x-pdf", "pdf" },
-    { "application/rtf", "rtf" },
-    { "text/rtf", "rtf" },
-    { "application/msword", "doc" },
-    { "application/vnd.ms-excel", "xls" },
-    { "application/vnd.ms-powerpoint", "ppt" },
-    { "application/vnd.ms-outlook", "msg" },
-    { "application/vnd.openxmlformats-officedocument"
-      ".wordprocessingml.document", "docx" },
-    { "application/vnd.openxmlformats-officedocument"
-      ".spreadsheetml.sheet", "xlsx" },
-    { "application/vnd.openxmlformats-officedocument"
-      ".presentationml.presentation", "pptx" },
-    { "application/vnd.oasis.opendocument.text", "odt" },
-    { "application/vnd.oasis.opendocument.spreadsheet", "ods" },
-    { "application/vnd.oasis.opendocument.presentation", "odp" },
-    { "application/zip", "zip" },
-    { "application/x-zip-compressed", "zip" },
-    { "application/gzip", "gz" },
-    { "application/x-gzip", "gz" },
-    { "application/x-7z-compressed", "7z" },
-    { "application/json", "json" },
-    { "application/xml", "xml" },
-    { "text/xml", "xml" },
-    { "text/plain", "txt" },
-    { "text/csv", "csv" },
-    { "text/calendar", "ics" },
-    { "text/vcard", "vcf" },
-    { "text/markdown", "md" },
-    { "message/rfc822", "eml" },
-    { "image/png", "png" },
-    { "image/jpeg", "jpg" },
-    { "image/jpg", "jpg" },
-    { "image/pjpeg", "jpg" },
-    { "image/gif", "gif" },
-    { "image/bmp", "bmp" },
-    { "image/x-ms-bmp", "bmp" },
-    { "image/tiff", "tif" },
-    { "image/webp", "webp" },
-    { "image/heic", "heic" },
-    { "audio/mpeg", "mp3" },
-    { "audio/wav", "wav" },
-    { "audio/x-wav", "wav" },
-    { "video/mp4", "mp4" },
-    { "video/quicktime", "mov" },
-    { NULL, NULL }
-};
 
 
 int
@@ -134,7 +51,7 @@ ga_type_parse(const u_char *s, size_t len, ga_type_t *t)
             continue;
         }
 
-        if (!ga_type_tchar(p[i])) {
+        if (!ga_ascii_tchar(p[i])) {
             return 0;
         }
     }
@@ -158,7 +75,6 @@ size_t
 ga_type_normalize(const u_char *s, size_t len, u_char *out)
 {
     size_t         i, n, charset_len;
-    u_char         c;
     ga_type_t      t;
     const u_char  *charset;
 
@@ -171,11 +87,10 @@ ga_type_normalize(const u_char *s, size_t len, u_char *out)
     n = t.type_len + 1 + t.subtype_len;
 
     for (i = 0; i < n; i++) {
-        c = t.type[i];
-        out[i] = (c >= 'A' && c <= 'Z') ? (u_char) (c | 0x20) : c;
+        out[i] = ga_ascii_lower(t.type[i]);
     }
 
-    if (!ga_type_eq(t.type, t.type_len, "text", 4)) {
+    if (!ga_ascii_caseeq_str(t.type, t.type_len, "text")) {
         return n;
     }
 
@@ -194,8 +109,7 @@ ga_type_normalize(const u_char *s, size_t len, u_char *out)
     n += sizeof("; charset=") - 1;
 
     for (i = 0; i < charset_len; i++) {
-        c = charset[i];
-        out[n++] = (c >= 'A' && c <= 'Z') ? (u_char) (c | 0x20) : c;
+        out[n++] = ga_ascii_lower(charset[i]);
     }
 
     return n;
@@ -242,7 +156,7 @@ ga_type_charset(const u_char *p, const u_char *last, size_t *len)
 
         name = p;
 
-        while (p < last && ga_type_tchar(*p)) {
+        while (p < last && ga_ascii_tchar(*p)) {
             p++;
         }
 
@@ -265,7 +179,7 @@ ga_type_charset(const u_char *p, const u_char *last, size_t *len)
         } else {
             value = p;
 
-            while (p < last && ga_type_tchar(*p)) {
+            while (p < last && ga_ascii_tchar(*p)) {
                 p++;
             }
 
@@ -276,7 +190,7 @@ ga_type_charset(const u_char *p, const u_char *last, size_t *len)
             }
         }
 
-        if (!ga_type_eq(name, name_len, "charset", 7)) {
+        if (!ga_ascii_caseeq_str(name, name_len, "charset")) {
             continue;
         }
 
@@ -287,7 +201,7 @@ ga_type_charset(const u_char *p, const u_char *last, size_t *len)
         /* a quoted value passes only if it needed no quotes */
 
         for (i = 0; i < value_len; i++) {
-            if (!ga_type_tchar(value[i])) {
+            if (!ga_ascii_tchar(value[i])) {
                 return NULL;
             }
         }
@@ -335,9 +249,7 @@ ga_type_match(const u_char *type, size_t type_len, const u_char *pattern,
         return pt.subtype_len == 1 && pt.subtype[0] == '*';
     }
 
-    if (!ga_type_eq(t.type, t.type_len, (const char *) pt.type,
-                    pt.type_len))
-    {
+    if (!ga_ascii_caseeq(t.type, t.type_len, pt.type, pt.type_len)) {
         return 0;
     }
 
@@ -345,65 +257,17 @@ ga_type_match(const u_char *type, size_t type_len, const u_char *pattern,
         return 1;
     }
 
-    return ga_type_eq(t.subtype, t.subtype_len, (const char *) pt.subtype,
-                      pt.subtype_len);
+    return ga_ascii_caseeq(t.subtype, t.subtype_len, pt.subtype,
+                           pt.subtype_len);
 }
 
 
 const char *
 ga_type_extension(const u_char *type, size_t type_len)
 {
-    size_t                len;
-    ga_type_t             t;
-    const ga_type_ext_t  *e;
+    const char *const  *x;
 
-    if (!ga_type_parse(type, type_len, &t)) {
-        return "bin";
-    }
+    x = ga_type_ext_lookup(type, type_len, GA_TYPE_EXT_NAMES);
 
-    /* type, '/' and subtype are contiguous in the input */
-
-    len = t.type_len + 1 + t.subtype_len;
-
-    for (e = ga_type_exts; e->type; e++) {
-        if (ga_type_eq(t.type, len, e->type, strlen(e->type))) {
-            return e->ext;
-        }
-    }
-
-    return "bin";
-}
-
-
-static int
-ga_type_tchar(u_char c)
-{
-    return (ga_type_tchars[c >> 5] & (1U << (c & 0x1f))) != 0;
-}
-
-
-/* ASCII case-insensitive equality; lc need not be lower case */
-
-static int
-ga_type_eq(const u_char *p, size_t len, const char *lc, size_t lc_len)
-{
-    u_char  c1, c2;
-
-    if (len != lc_len) {
-        return 0;
-    }
-
-    while (len--) {
-        c1 = *p++;
-        c2 = (u_char) *lc++;
-
-        c1 = (c1 >= 'A' && c1 <= 'Z') ? (u_char) (c1 | 0x20) : c1;
-        c2 = (c2 >= 'A' && c2 <= 'Z') ? (u_char) (c2 | 0x20) : c2;
-
-        if (c1 != c2) {
-            return 0;
-        }
-    }
-
-    return 1;
+    return x ? x[0] : "bin";
 }

@@ -59,9 +59,10 @@ int ga_type_match(const u_char *type, size_t type_len,
 
 /*
  * A conventional extension for the type, without the dot, for naming an
- * attachment whose name sanitised to nothing: "pdf" for application/pdf,
- * "bin" for an unknown or malformed type.  Never an extension of
- * ga_name_default_deny.
+ * attachment whose name sanitised to nothing: the first extension of its
+ * entry in the table of ga_type_ext.c, "pdf" for application/pdf; "bin"
+ * for a type with no entry that names, or a malformed one.  Never an
+ * extension of ga_name_default_deny.
  */
 const char *ga_type_extension(const u_char *type, size_t type_len);
 

@@ -127,6 +127,116 @@ getting(void)
 }
 
 
+/* ext is one of the extensions the rules judge in name */
+
+static int
+judged(const u_char *name, size_t len, const char *ext)
+{
+    int       i, n;
+    ga_ext_t  e[2];
+
+    n = ga_ext_get(name, len, e);
+
+    for (i = 0; i < n; i++) {
+        if (ga_ext_eq(&e[i], (const u_char *) ext, strlen(ext))) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+has(const char *name, const char *ext)
+{
+    int      rc;
+    size_t   len;
+    u_char  *p;
+
+    /* an exact-size copy: nothing may be read past the name */
+
+    len = strlen(name);
+    p = malloc(len ? len : 1);
+    memcpy(p, name, len);
+
+    rc = judged(p, len, ext);
+
+    free(p);
+
+    return rc;
+}
+
+
+/* a sanitised name, then whether ext is judged in it */
+
+static int
+san_has(const char *in, size_t len, const char *ext)
+{
+    size_t  n;
+    u_char  out[512];
+
+    n = ga_name_sanitize((const u_char *) in, len, out);
+
+    return judged(out, n, ext);
+}
+
+
+#define SAN_HAS(in, ext)  san_has(in, sizeof(in) - 1, ext)
+
+
+/*
+ * The effective extensions: the last one, trailing dots and spaces
+ * ignored, and for an NTFS stream the one before the first ':' too
+ */
+
+static void
+effective(void)
+{
+    ok(has("invoice.pdf.exe", "exe"), "invoice.pdf.exe is exe");
+    ok(!has("invoice.pdf.exe", "pdf"), "invoice.pdf.exe is not pdf");
+    ok(has("a.EXE", "exe"), "a.EXE is exe");
+    ok(has("a.exe", "EXE"), "ext compared case-insensitively");
+    ok(has("a.eXe", "ExE"), "mixed case");
+    ok(has(".exe", "exe"), ".exe is exe");
+    ok(!has("exe", "exe"), "exe without a dot is not");
+    ok(!has("a.exex", "exe"), "a.exex is not exe");
+    ok(!has("a.xexe", "exe"), "a.xexe is not exe");
+    ok(!has("aexe", "exe"), "aexe is not exe");
+    ok(!has("a.exe", ""), "empty ext never matches");
+    ok(!has("", "exe"), "empty name");
+    ok(has("a.exe.", "exe"), "unsanitised a.exe. is exe");
+    ok(has("a.exe ", "exe"), "unsanitised \"a.exe \" is exe");
+
+    ok(has("a.exe::$DATA", "exe"), "a.exe::$DATA is exe");
+    ok(has("a.exe:zone", "exe"), "a.exe:zone is exe");
+    ok(has("a.EXE:zone.txt", "exe"), "a.EXE:zone.txt is exe");
+    ok(has("a.exe:zone.txt", "txt"), "a.exe:zone.txt is txt too");
+    ok(has("a.txt:evil.exe", "exe"), "a.txt:evil.exe is exe (last)");
+    ok(!has("a.txt::$DATA", "exe"), "a.txt::$DATA is not exe");
+    ok(has("a.exe .:x", "exe"), "stream after \"a.exe .\"");
+    ok(has("a.exe:b.c:d", "exe"), "first ':' decides");
+    ok(!has("a.txt:b.exe:d", "exe"), "not the part before a later ':'");
+    ok(has(":a.exe", "exe"), "leading ':'");
+
+    /* the tricks from issue 3, judged after sanitising as the module does */
+
+    ok(SAN_HAS("invoice.pdf.exe", "exe"), "sanitised invoice.pdf.exe");
+    ok(SAN_HAS("a.EXE", "exe"), "sanitised a.EXE");
+    ok(SAN_HAS("a.exe.", "exe"), "sanitised a.exe.");
+    ok(SAN_HAS("a.exe ", "exe"), "sanitised \"a.exe \"");
+    ok(SAN_HAS("a.exe::$DATA", "exe"), "sanitised a.exe::$DATA");
+    ok(SAN_HAS("invoice\342\200\256fdp.exe", "exe"),
+       "sanitised RTLO invoice<U+202E>fdp.exe is exe");
+    ok(!SAN_HAS("invoice\342\200\256fdp.exe", "pdf"),
+       "sanitised RTLO invoice<U+202E>fdp.exe is not pdf");
+    ok(SAN_HAS("a.e\342\200\213xe", "exe"), "ZWSP inside the extension");
+    ok(SAN_HAS("C:\\fakepath\\evil.scr", "scr"), "fakepath .scr");
+    ok(SAN_HAS("a.exe\000.pdf", "pdf") && !SAN_HAS("a.exe\000.pdf", "exe"),
+       "NUL is dropped, not a terminator: a.exe.pdf is pdf");
+}
+
+
 static void
 types(void)
 {
@@ -167,6 +277,7 @@ main(void)
 {
     folding();
     getting();
+    effective();
     types();
 
     return done_testing();

@@ -689,7 +689,8 @@ static const vec_t  vectors[] = {
  * (Request.prepare()), Go 1.19 mime/multipart, Perl HTTP::Request::Common
  * 6.44.  Go 1.19 and LWP send CR and LF in a filename raw, which breaks
  * the header line: those bodies must be refused (BAD_HEADER).  The name
- * "a%20b.txt" sent raw is the documented ambiguity of ga_filename.c.
+ * "a%20b.txt" sent raw is the documented ambiguity of
+ * ga_filename_decode.c.
  */
 
 typedef struct {
@@ -1584,7 +1585,7 @@ test_clients(void)
 {
     int                  rc, fails, dfails;
     size_t               i, j, blen, nvec, len;
-    u_char               boundary[GA_HP_MAX_BOUNDARY], buf[512];
+    u_char               boundary[GA_MP_MAX_BOUNDARY], buf[512];
     static rec_t         whole, r;
     ga_disposition_t     d;
     const client_vec_t  *c;
@@ -1724,7 +1725,7 @@ static void
 test_truncations(void)
 {
     size_t         i, nvec, bad, n, blen;
-    u_char         boundary[GA_HP_MAX_BOUNDARY];
+    u_char         boundary[GA_MP_MAX_BOUNDARY];
     const vec_t   *v;
 
     nvec = sizeof(vectors) / sizeof(vectors[0]);

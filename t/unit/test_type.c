@@ -10,6 +10,7 @@
 #include "ga_name.h"
 #include "ga_type.h"
 #include "tap.h"
+#include "unit.h"
 
 
 typedef struct {
@@ -182,21 +183,6 @@ extension(const char *type)
 }
 
 
-static int
-denied(const char *ext)
-{
-    const char  **d;
-
-    for (d = ga_name_default_deny; *d; d++) {
-        if (strcmp(*d, ext) == 0) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
 typedef struct {
     const char  *type;
     const char  *normal;          /* "" if malformed */
@@ -352,7 +338,7 @@ main(void)
         ok(strcmp(extension(exts[i].type), exts[i].ext) == 0,
            "extension of \"%s\" is %s", exts[i].type, exts[i].ext);
 
-        ok(!denied(exts[i].ext), "%s is not on the default deny list",
+        ok(!default_denied(exts[i].ext), "%s is not on the default deny list",
            exts[i].ext);
     }
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ga_filename.h"
+#include "ga_filename_decode.h"
 #include "tap.h"
 
 

@@ -6,7 +6,8 @@
 
 #include <string.h>
 
-#include "ga_filename.h"
+#include "ga_ascii.h"
+#include "ga_filename_decode.h"
 #include "ga_utf8.h"
 
 
@@ -41,9 +42,7 @@
  */
 
 
-static int ga_filename_hex(u_char c);
 static int ga_filename_attr_char(u_char c);
-static int ga_filename_caseeq(const u_char *p, size_t len, const char *lc);
 
 
 int
@@ -72,7 +71,7 @@ ga_filename_decode(const u_char *raw, size_t len, int quoted,
         }
 
         if (c == '%' && last - p >= 3
-            && ga_filename_hex(p[1]) >= 0 && ga_filename_hex(p[2]) >= 0)
+            && ga_ascii_hex(p[1]) >= 0 && ga_ascii_hex(p[2]) >= 0)
         {
             triplets++;
             p += 2;
@@ -88,8 +87,8 @@ ga_filename_decode(const u_char *raw, size_t len, int quoted,
 
         for (p = raw; p < last; p++) {
             if (*p == '%') {
-                *o++ = (u_char) (ga_filename_hex(p[1]) * 16
-                                 + ga_filename_hex(p[2]));
+                *o++ = (u_char) (ga_ascii_hex(p[1]) * 16
+                                 + ga_ascii_hex(p[2]));
                 p += 2;
 
             } else {
@@ -120,8 +119,8 @@ ga_filename_decode(const u_char *raw, size_t len, int quoted,
         }
 
         if (c == '%' && last - p >= 3) {
-            hi = ga_filename_hex(p[1]);
-            lo = ga_filename_hex(p[2]);
+            hi = ga_ascii_hex(p[1]);
+            lo = ga_ascii_hex(p[2]);
 
             if (hi >= 0 && lo >= 0) {
                 c = (u_char) (hi * 16 + lo);
@@ -158,10 +157,10 @@ ga_filename_decode_ext(const u_char *raw, size_t len, u_char *out,
         return -1;
     }
 
-    if (ga_filename_caseeq(raw, q - raw, "utf-8")) {
+    if (ga_ascii_caseeq_str(raw, q - raw, "utf-8")) {
         latin1 = 0;
 
-    } else if (ga_filename_caseeq(raw, q - raw, "iso-8859-1")) {
+    } else if (ga_ascii_caseeq_str(raw, q - raw, "iso-8859-1")) {
         latin1 = 1;
 
     } else {
@@ -185,8 +184,8 @@ ga_filename_decode_ext(const u_char *raw, size_t len, u_char *out,
                 return -1;
             }
 
-            hi = ga_filename_hex(p[1]);
-            lo = ga_filename_hex(p[2]);
+            hi = ga_ascii_hex(p[1]);
+            lo = ga_ascii_hex(p[2]);
 
             if (hi < 0 || lo < 0) {
                 return -1;
@@ -214,61 +213,10 @@ ga_filename_decode_ext(const u_char *raw, size_t len, u_char *out,
 }
 
 
-static int
-ga_filename_hex(u_char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return -1;
-}
-
-
-/* RFC 8187 attr-char */
+/* RFC 8187 attr-char: a token character, but not '*', '\'' or '%' */
 
 static int
 ga_filename_attr_char(u_char c)
 {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-        || (c >= '0' && c <= '9'))
-    {
-        return 1;
-    }
-
-    return c != '\0' && strchr("!#$&+-.^_`|~", c) != NULL;
-}
-
-
-/* ASCII case-insensitive p[0..len) == lc, lc in lower case */
-
-static int
-ga_filename_caseeq(const u_char *p, size_t len, const char *lc)
-{
-    size_t  i;
-    u_char  c;
-
-    if (len != strlen(lc)) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        c = p[i];
-
-        if (c >= 'A' && c <= 'Z') {
-            c |= 0x20;
-        }
-
-        if (c != (u_char) lc[i]) {
-            return 0;
-        }
-    }
-
-    return 1;
+    return ga_ascii_tchar(c) && c != '*' && c != '\'' && c != '%';
 }
