@@ -247,6 +247,13 @@ ga_content_type_boundary(const u_char *value, size_t len,
 }
 
 
+/*
+ * One pass over the parameters, each one's duplicate check and decoding
+ * next to its name; kept whole (longer than the others) because the
+ * refusals (a repeated name, filename or filename*) depend on what came
+ * before in the same header.
+ */
+
 int
 ga_disposition_parse(const u_char *value, size_t len, ga_disposition_t *d,
     u_char *buf, size_t buf_size)

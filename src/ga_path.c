@@ -35,6 +35,10 @@ typedef struct {
 
 static int ga_path_decode(const u_char *raw, size_t raw_len, u_char *scratch,
     size_t scratch_size, size_t *len, int *trailing_slash);
+static int ga_path_skip_prefix(ga_path_iter_t *it, const u_char *prefix,
+    size_t prefix_len);
+static void ga_path_write(u_char *out, const char *version,
+    const ga_path_seg_t *segs, const char **lit, size_t n);
 static int ga_path_check_segment(const u_char *p, size_t len);
 static int ga_path_next(ga_path_iter_t *it, ga_path_seg_t *seg);
 static int ga_path_match_prefix(ga_path_iter_t *it, const u_char *prefix,
@@ -71,13 +75,9 @@ ga_path_parse(const u_char *raw, size_t raw_len, const u_char *prefix,
 {
     int             rc, trailing_slash, kind;
     size_t          i, n, len, need;
-    u_char         *p;
     const char     *version, *lit[GA_PATH_MAX_SEGS];
-    const u_char   *s, *last;
     ga_path_seg_t   seg, segs[GA_PATH_MAX_SEGS];
     ga_path_iter_t  it;
-
-    static const u_char  hex[] = "0123456789ABCDEF";
 
     /*
      * Every segment is decoded and checked before any matching, prefix
@@ -97,28 +97,8 @@ ga_path_parse(const u_char *raw, size_t raw_len, const u_char *prefix,
     it.pos = scratch;
     it.last = scratch + len;
 
-    if (prefix) {
-        if (!ga_path_match_prefix(&it, prefix, prefix_len)) {
-            return GA_PATH_NOT_FOUND;
-        }
-
-    } else {
-
-        /* a regex location: skip to where a Graph path can start */
-
-        for ( ;; ) {
-            if (!ga_path_next(&it, &seg)) {
-                return GA_PATH_NOT_FOUND;
-            }
-
-            if (ga_ascii_caseeq_str(seg.data, seg.len, "v1.0")
-                || ga_ascii_caseeq_str(seg.data, seg.len, "beta")
-                || ga_ascii_caseeq_str(seg.data, seg.len, "users"))
-            {
-                it.pos = seg.data;
-                break;
-            }
-        }
+    if (!ga_path_skip_prefix(&it, prefix, prefix_len)) {
+        return GA_PATH_NOT_FOUND;
     }
 
     version = "v1.0";
@@ -174,36 +154,7 @@ ga_path_parse(const u_char *raw, size_t raw_len, const u_char *prefix,
         return GA_PATH_TOO_LONG;
     }
 
-    p = out;
-
-    *p++ = '/';
-    len = strlen(version);
-    p = (u_char *) memcpy(p, version, len) + len;
-
-    for (i = 0; i < n; i++) {
-        *p++ = '/';
-
-        if (lit[i]) {
-            len = strlen(lit[i]);
-            p = (u_char *) memcpy(p, lit[i], len) + len;
-            continue;
-        }
-
-        s = segs[i].data;
-        last = s + segs[i].len;
-
-        while (s < last) {
-            if (ga_path_keep[*s >> 5] & (1U << (*s & 0x1f))) {
-                *p++ = *s++;
-                continue;
-            }
-
-            *p++ = '%';
-            *p++ = hex[*s >> 4];
-            *p++ = hex[*s & 0x0f];
-            s++;
-        }
-    }
+    ga_path_write(out, version, segs, lit, n);
 
     *out_len = need;
 
@@ -299,6 +250,86 @@ ga_path_decode(const u_char *raw, size_t raw_len, u_char *scratch,
     *len = (size_t) (d - scratch);
 
     return GA_PATH_OK;
+}
+
+
+/*
+ * Past the location's prefix, or, for a regex location (prefix NULL), to
+ * the first segment a Graph path can start with; 0 if there is none.
+ */
+
+static int
+ga_path_skip_prefix(ga_path_iter_t *it, const u_char *prefix,
+    size_t prefix_len)
+{
+    ga_path_seg_t  seg;
+
+    if (prefix) {
+        return ga_path_match_prefix(it, prefix, prefix_len);
+    }
+
+    for ( ;; ) {
+        if (!ga_path_next(it, &seg)) {
+            return 0;
+        }
+
+        if (ga_ascii_caseeq_str(seg.data, seg.len, "v1.0")
+            || ga_ascii_caseeq_str(seg.data, seg.len, "beta")
+            || ga_ascii_caseeq_str(seg.data, seg.len, "users"))
+        {
+            it->pos = seg.data;
+            return 1;
+        }
+    }
+}
+
+
+/*
+ * The upstream path: the version, the literals in Graph's spelling and
+ * the variable segments percent-encoded but for ga_path_keep; out has
+ * room, as the caller measured
+ */
+
+static void
+ga_path_write(u_char *out, const char *version, const ga_path_seg_t *segs,
+    const char **lit, size_t n)
+{
+    size_t         i, len;
+    u_char        *p;
+    const u_char  *s, *last;
+
+    static const u_char  hex[] = "0123456789ABCDEF";
+
+    p = out;
+
+    *p++ = '/';
+    len = strlen(version);
+    p = (u_char *) memcpy(p, version, len) + len;
+
+    for (i = 0; i < n; i++) {
+        *p++ = '/';
+
+        if (lit[i]) {
+            len = strlen(lit[i]);
+            p = (u_char *) memcpy(p, lit[i], len) + len;
+            continue;
+        }
+
+        s = segs[i].data;
+        last = s + segs[i].len;
+
+        while (s < last) {
+            if (ga_path_keep[*s >> 5] & (1U << (*s & 0x1f))) {
+                *p++ = *s++;
+                continue;
+            }
+
+            *p++ = '%';
+            *p++ = hex[*s >> 4];
+            *p++ = hex[*s & 0x0f];
+            s++;
+        }
+    }
 }
 
 

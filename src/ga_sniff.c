@@ -177,6 +177,12 @@ static const char  *ga_sniff_doc_exts[] = {
 };
 
 
+/*
+ * One signature after the other, in the order of the sniff table in
+ * docs/security.md; kept in one function on purpose (longer than the
+ * others), so that the table and the code can be read side by side.
+ */
+
 int
 ga_sniff(const u_char *head, size_t len)
 {
