@@ -19,6 +19,7 @@
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/body.sh"
 module=$(readlink -f "${1:-$root/build/ngx_http_graph_attach_module.so}")
 dir=${BENCH_DIR:-$root/build/bench-insn}
 nginx=${NGINX:-/usr/sbin/nginx}
@@ -81,15 +82,7 @@ wait_port "$port" "nginx under callgrind"
 
 body_for() {
     local f="$dir/data/$1.body"
-    {
-        printf -- '--%s\r\n' "$boundary"
-        printf 'Content-Disposition: form-data; name="file"; filename="bench.bin"\r\n'
-        printf 'Content-Type: application/octet-stream\r\n\r\n'
-        head -c "$1" /dev/urandom
-        printf '\r\n--%s\r\n' "$boundary"
-        printf 'Content-Disposition: form-data; name="isInline"\r\n\r\nfalse\r\n'
-        printf -- '--%s--\r\n' "$boundary"
-    } >"$f"
+    write_body "$1" "$boundary" >"$f"
     printf '%s' "$f"
 }
 

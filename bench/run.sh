@@ -26,6 +26,7 @@
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/body.sh"
 dir=${BENCH_DIR:-$root/build/bench}
 module=$root/build/ngx_http_graph_attach_module.so
 nginx=${NGINX:-/usr/sbin/nginx}
@@ -166,15 +167,7 @@ reset_hwm() { [ "$can_reset" = 1 ] && echo 5 >"/proc/$worker/clear_refs" || true
 body_for() {
     local f="$dir/data/$1.body"
     if [ ! -f "$f" ]; then
-        {
-            printf -- '--%s\r\n' "$boundary"
-            printf 'Content-Disposition: form-data; name="file"; filename="bench.bin"\r\n'
-            printf 'Content-Type: application/octet-stream\r\n\r\n'
-            head -c "$1" /dev/urandom
-            printf '\r\n--%s\r\n' "$boundary"
-            printf 'Content-Disposition: form-data; name="isInline"\r\n\r\nfalse\r\n'
-            printf -- '--%s--\r\n' "$boundary"
-        } >"$f"
+        write_body "$1" "$boundary" >"$f"
     fi
     printf '%s' "$f"
 }
