@@ -514,7 +514,7 @@ def check_fault(f):
         if not (r == "last" or (type(r) is int and r >= 1)):
             raise ValueError("range: an integer >= 1 or \"last\"")
     for k in ("create", "delete", "commit"):
-        if k in f and f[k] is not True:
+        if k in f and f[k] not in (True,):      # true, or Perl's 1
             raise ValueError("%s: true" % k)
     if not any(k in f for k in ("status", "stall", "drop")):
         raise ValueError("a fault has a status, a stall or a drop")
@@ -809,6 +809,8 @@ class Handler(BaseHTTPRequestHandler):
             return body, GraphError(411, "LengthRequired",
                                     "Content-Length is required.")
         if cl is None:
+            if self.command in ("GET", "HEAD", "DELETE", "OPTIONS"):
+                return b"", None        # no body: on to the 405
             return b"", GraphError(411, "LengthRequired",
                                    "Content-Length is required.")
         try:
