@@ -139,7 +139,9 @@ an uploadUrl, not a control endpoint):
   GET    /_records   every request received so far, as a JSON list of
                      {"method","path","version","headers":[[k,v],...],
                       "body_b64","status","error_code","kind","time"}
-                     kind is "attach", "create" or "upload"; create and
+                     kind is "create" (a createUploadSession path),
+                     "upload" (an uploadUrl) or "attach" (any other
+                     Graph path); create and
                      upload records have "session" (its id, when known);
                      upload records have "body_length", "body_sha256"
                      (of the bytes read, even when not stored), "range"
