@@ -434,6 +434,8 @@ sub redis_reset_stats { $_[0]->redis('CONFIG', 'RESETSTAT') }
 
 sub start_graph {
     my ($self, @tokens) = @_;
+    # upload sessions keep their bytes under the servroot
+    local $ENV{GRAPH_STANDIN_TMPDIR} = "$self->{servroot}/tmp";
     $self->_spawn('graph', "$self->{servroot}/logs/graph.log",
                   $PYTHON, "$ROOT/t/graph_standin.py", $self->{graph_port});
     $self->wait_for(sub {
@@ -482,10 +484,53 @@ sub graph_queue {
     $self->graph_call('POST', '/_queue', \%canned);
 }
 
+# Forgets records, queued answers, upload sessions and upload faults (the
+# tokens and the upload settings stay).
 sub graph_clear {
     my ($self) = @_;
     $self->graph_call('DELETE', '/_records');
     $self->graph_call('DELETE', '/_queue');
+    $self->graph_call('DELETE', '/_sessions');
+    $self->graph_call('DELETE', '/_upload_faults');
+}
+
+# Upload sessions the stand-in handed out, oldest first (see the top of
+# t/graph_standin.py for the fields).  Each authtoken becomes a secret.
+sub graph_sessions {
+    my ($self) = @_;
+    my $r = $self->graph_call('GET', '/_sessions') or croak "stand-in gone";
+    my $list = $JSON->decode($r->{body});
+    $self->secret($_->{authtoken}) for @$list;
+    return @$list;
+}
+
+# The bytes a session has stored so far (undef for an unknown session).
+sub graph_session_file {
+    my ($self, $id) = @_;
+    my $c = GraphAttach::Test::Conn->new(port => $self->{graph_port},
+                                         timeout => 60)
+        or croak "stand-in gone";
+    $c->send("GET /_sessions/$id/file HTTP/1.1\r\nHost: standin\r\n"
+             . "Connection: close\r\n\r\n");
+    my $r = $c->read_response(raw => 1) or croak "stand-in gone";
+    return $r->{status} == 200 ? $r->{body} : undef;
+}
+
+# Adds upload faults: graph_upload_faults({ range => 2, status => 503,
+# retry_after => '1' }, { create => JSON::PP::true, drop => 'early' }).
+# Returns the response (400 with {"error"} for a fault it does not take).
+sub graph_upload_faults {
+    my ($self, @faults) = @_;
+    $self->graph_call('POST', '/_upload_faults', \@faults);
+}
+
+# Changes upload settings (origin, url_style, ranges_form, location,
+# min_size, max_size, max_chunk) for the sessions created afterwards;
+# graph_upload_config() with no argument restores the defaults.
+sub graph_upload_config {
+    my ($self, %cfg) = @_;
+    return $self->graph_call('DELETE', '/_upload_config') unless %cfg;
+    $self->graph_call('PUT', '/_upload_config', \%cfg);
 }
 
 # What the stand-in received, oldest first.  Each record has method,

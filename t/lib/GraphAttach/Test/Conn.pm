@@ -70,7 +70,9 @@ sub closed {
 # Bytes received so far and not consumed.
 sub pending { $_[0]{buf} }
 
-# Reads one response.  Skips 1xx responses unless keep_1xx.  Returns a
+# Reads one response.  Skips 1xx responses unless keep_1xx; raw => 1
+# leaves the body undecoded (JSON::PP takes seconds to refuse megabytes
+# of binary).  Returns a
 # hash (status, reason, version, headers, header_list, body, raw, json,
 # timeout => 1 when incomplete) or undef when nothing arrived.
 sub read_response {
@@ -164,7 +166,7 @@ sub read_response {
         $r->{body} = $body;
         $r->{raw} = $head . $body;
         $r->{json} = eval { JSON::PP->new->utf8->decode($body) }
-            if length $body;
+            if length $body && !$opt{raw};
         return $r;
     }
 }
