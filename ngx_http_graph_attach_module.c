@@ -56,6 +56,34 @@ static ngx_command_t  ngx_http_graph_attach_commands[] = {
       offsetof(ngx_http_graph_attach_loc_conf_t, max_size),
       NULL },
 
+    { ngx_string("graph_attach_upload"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_graph_attach_loc_conf_t, upload),
+      NULL },
+
+    { ngx_string("graph_attach_upload_threshold"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_graph_attach_loc_conf_t, upload_threshold),
+      NULL },
+
+    { ngx_string("graph_attach_upload_chunk"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_graph_attach_loc_conf_t, upload_chunk),
+      NULL },
+
+    { ngx_string("graph_attach_upload_hosts"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_graph_attach_upload_hosts,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("graph_attach_redis"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_graph_attach_redis,
@@ -264,6 +292,9 @@ ngx_http_graph_attach_create_loc_conf(ngx_conf_t *cf)
     alcf->part_header_size = NGX_CONF_UNSET_SIZE;
     alcf->part_headers = NGX_CONF_UNSET_UINT;
     alcf->max_fields = NGX_CONF_UNSET_UINT;
+    alcf->upload_threshold = NGX_CONF_UNSET_SIZE;
+    alcf->upload_chunk = NGX_CONF_UNSET_SIZE;
+    alcf->upload_hosts = NGX_CONF_UNSET_PTR;
 
     return alcf;
 }
@@ -281,8 +312,42 @@ ngx_http_graph_attach_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_graph_attach_main_conf_t  *amcf;
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    /* Exchange's default message size; files over the threshold need
+     * graph_attach_upload */
     ngx_conf_merge_off_value(conf->max_size, prev->max_size,
-                             3 * 1024 * 1024);
+                             35 * 1024 * 1024);
+
+    ngx_conf_merge_str_value(conf->upload, prev->upload, "");
+    ngx_conf_merge_size_value(conf->upload_threshold, prev->upload_threshold,
+                              2 * 1024 * 1024);
+    ngx_conf_merge_size_value(conf->upload_chunk, prev->upload_chunk,
+                              4 * 1024 * 1024);
+
+    /*
+     * Graph's sessions start at 2 MiB, and its simple POST must still take
+     * a file of the threshold and the form allowance: about 3,145,611
+     * bytes of JSON, a file of 2.25 MiB
+     */
+
+    if (conf->upload_threshold < 2 * 1024 * 1024
+        || conf->upload_threshold > 2176 * 1024)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"graph_attach_upload_threshold\" must be "
+                           "between 2m and 2176k");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->upload_chunk < 65536 || conf->upload_chunk > 4 * 1024 * 1024) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"graph_attach_upload_chunk\" must be between "
+                           "64k and 4m (Graph's largest range)");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_graph_attach_upload_hosts_merge(cf, prev, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     /* a list set at one level replaces the inherited one */
     ngx_conf_merge_ptr_value(conf->mailboxes, prev->mailboxes, NULL);

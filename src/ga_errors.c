@@ -118,6 +118,15 @@ static const ga_error_t  ga_errors[GA_ERR_LAST] = {
         "The file is larger than this gateway accepts "
         "(graph_attach_max_size)." },
 
+    [GA_ERR_FILE_NEEDS_SESSION] = { 413, "AttachmentTooLarge",
+        "The file needs an upload session, which this gateway has not "
+        "enabled (graph_attach_upload)." },
+    [GA_ERR_SESSION_NEEDS_LENGTH] = { 411, "LengthRequired",
+        "A file this large is sent through an upload session, which needs "
+        "the request's Content-Length." },
+    [GA_ERR_FORM_AROUND_FILE] = { 400, "TooManyFields",
+        "The form's other parts are too large next to its file." },
+
     [GA_ERR_TYPE_NOT_ALLOWED] = { 415, "AttachmentTypeNotAllowed",
         "This content type may not be attached here." },
     [GA_ERR_EXTENSION_NOT_ALLOWED] = { 415, "ExtensionNotAllowed",
@@ -132,6 +141,15 @@ static const ga_error_t  ga_errors[GA_ERR_LAST] = {
         "The request body was not read." },
     [GA_ERR_OUT_OF_MEMORY] = { 500, "InternalError",
         "Out of memory." },
+
+    [GA_ERR_UPLOAD_HOST] = { 502, "UploadHostNotAllowed",
+        "Microsoft Graph named an upload host this gateway may not send to "
+        "(graph_attach_upload_hosts)." },
+    [GA_ERR_UPLOAD_FAILED] = { 502, "UploadFailed",
+        "The upload session to Microsoft Graph failed." },
+    [GA_ERR_BAD_UPLOAD_SESSION] = { 502, "BadUploadSession",
+        "Microsoft Graph answered the upload session with something this "
+        "gateway could not read." },
 
     [GA_ERR_NGINX_BAD_REQUEST] = { 400, "BadRequest",
         "The request could not be read." },

@@ -69,6 +69,9 @@ typedef enum {
     GA_ERR_NO_FILE_PART,
     GA_ERR_EMPTY_FILE,
     GA_ERR_FILE_TOO_LARGE,
+    GA_ERR_FILE_NEEDS_SESSION,
+    GA_ERR_SESSION_NEEDS_LENGTH,
+    GA_ERR_FORM_AROUND_FILE,
 
     /* the policy, on the complete form */
     GA_ERR_TYPE_NOT_ALLOWED,
@@ -79,6 +82,11 @@ typedef enum {
     GA_ERR_TOKEN_UNAVAILABLE,
     GA_ERR_BODY_NOT_READ,
     GA_ERR_OUT_OF_MEMORY,
+
+    /* upload sessions */
+    GA_ERR_UPLOAD_HOST,
+    GA_ERR_UPLOAD_FAILED,
+    GA_ERR_BAD_UPLOAD_SESSION,
 
     /* responses nginx made itself, by status */
     GA_ERR_NGINX_BAD_REQUEST,

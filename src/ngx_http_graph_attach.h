@@ -77,6 +77,12 @@ typedef struct {
     ngx_array_t               *pass_headers;
     ngx_http_graph_attach_pass_t  *pass;          /* shared when inherited */
 
+    /* upload sessions: NULL data for upload when they are off */
+    ngx_str_t                  upload;
+    size_t                     upload_threshold;
+    size_t                     upload_chunk;
+    ngx_array_t               *upload_hosts;      /* of ga_upload_url_t */
+
     /* form limits */
     size_t                     part_header_size;
     ngx_uint_t                 part_headers;
@@ -108,6 +114,10 @@ typedef struct {
     off_t                                  received;      /* raw bytes */
     off_t                                  body_limit;
 
+    /* an upload session (_session.c), and in its subrequests the URL */
+    struct ngx_http_graph_attach_session_s  *session;
+    ngx_str_t                              upload_url;
+
     ga_error_t                             error;     /* the answer */
     ngx_str_t                              error_json;    /* replacement */
     ngx_int_t                              phase_rc;
@@ -118,6 +128,7 @@ typedef struct {
     unsigned                               body_ended:1;  /* last_buf */
     unsigned                               finalized:1;   /* we answered */
     unsigned                               replaced:1;    /* JSON error body */
+    unsigned                               session_call:1; /* our subrequest */
 } ngx_http_graph_attach_ctx_t;
 
 
@@ -175,6 +186,15 @@ ngx_http_graph_attach_log_due(time_t *last)
 
 /* ngx_http_graph_attach_handler.c */
 ngx_int_t ngx_http_graph_attach_handler(ngx_http_request_t *r);
+
+/* ngx_http_graph_attach_session.c */
+ngx_int_t ngx_http_graph_attach_session_start(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx);
+char *ngx_http_graph_attach_upload_hosts(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_graph_attach_upload_hosts_merge(ngx_conf_t *cf,
+    ngx_http_graph_attach_loc_conf_t *prev,
+    ngx_http_graph_attach_loc_conf_t *conf);
 
 /* ngx_http_graph_attach_request_body.c */
 ngx_int_t ngx_http_graph_attach_request_body_init(ngx_http_request_t *r,

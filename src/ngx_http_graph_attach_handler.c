@@ -16,6 +16,7 @@
 
 #include "ngx_http_graph_attach.h"
 #include "ngx_http_graph_attach_token.h"
+#include "ngx_http_graph_attach_writer.h"
 #include "ga_header_params.h"
 #include "ga_multipart.h"
 #include "ga_path.h"
@@ -54,9 +55,17 @@ ngx_http_graph_attach_handler(ngx_http_request_t *r)
     }
 
     if (r != r->main) {
+        ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+        /* an upload session's own call, made and checked by _session.c */
+
+        if (ctx && ctx->session_call) {
+            return NGX_DECLINED;
+        }
+
         /*
-         * a subrequest (mirror, SSI) has no upload of its own: declining
-         * would proxy it to Graph unchecked
+         * any other subrequest (mirror, SSI) has no upload of its own:
+         * declining would proxy it to Graph unchecked
          */
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "graph_attach: subrequests are not supported");
@@ -451,6 +460,17 @@ ngx_http_graph_attach_continue(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx)
 {
     ngx_int_t  rc;
+
+    if (ctx->error.status == 0 && ctx->writer->raw) {
+
+        /* the file went to the temp file as it is: an upload session */
+
+        if (ngx_http_graph_attach_session_start(r, ctx) == NGX_OK) {
+            return;
+        }
+
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_OUT_OF_MEMORY);
+    }
 
     if (ctx->error.status == 0
         && ngx_http_graph_attach_set_headers(r, ctx) != NGX_OK)

@@ -42,6 +42,20 @@ ngx_http_graph_attach_request_body_init(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    /*
+     * a body this long holds a file over the threshold, whatever the form
+     * around it (at most the allowance): it goes to an upload session,
+     * so the file's bytes are kept as they are
+     */
+
+    if (alcf->upload.len
+        && r->headers_in.content_length_n
+           >= (off_t) alcf->upload_threshold
+              + NGX_HTTP_GRAPH_ATTACH_FORM_ALLOWANCE)
+    {
+        ctx->writer->raw = 1;
+    }
+
     ctx->form = ngx_http_graph_attach_form_create(r, ctx, ctx->writer,
                                                   boundary, boundary_len);
     if (ctx->form == NULL) {

@@ -40,6 +40,12 @@ static ngx_http_variable_t  ngx_http_graph_attach_vars[] = {
       offsetof(ngx_http_graph_attach_ctx_t, uri),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    /* set only in the module's own subrequests into graph_attach_upload */
+    { ngx_string("graph_attach_upload_url"), NULL,
+      ngx_http_graph_attach_str_variable,
+      offsetof(ngx_http_graph_attach_ctx_t, upload_url),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
     { ngx_string("graph_attach_request_id"), NULL,
       ngx_http_graph_attach_str_variable,
       offsetof(ngx_http_graph_attach_ctx_t, request_id),

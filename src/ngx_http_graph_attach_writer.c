@@ -90,6 +90,10 @@ ngx_http_graph_attach_writer_file_begin(ngx_http_graph_attach_writer_t *w)
         "{\"@odata.type\":\"#microsoft.graph.fileAttachment\","
         "\"contentBytes\":\"";
 
+    if (w->raw) {
+        return NGX_OK;
+    }
+
     ga_base64_init(&w->b64);
 
     return ngx_http_graph_attach_writer_emit(w, head, sizeof(head) - 1);
@@ -101,6 +105,10 @@ ngx_http_graph_attach_writer_file_data(ngx_http_graph_attach_writer_t *w,
     const u_char *p, size_t len)
 {
     size_t  room, n, written;
+
+    if (w->raw) {
+        return ngx_http_graph_attach_writer_emit(w, p, len);
+    }
 
     while (len) {
 
@@ -135,6 +143,10 @@ ngx_http_graph_attach_writer_file_end(ngx_http_graph_attach_writer_t *w)
     size_t  n;
     u_char  tail[4];
 
+    if (w->raw) {
+        return NGX_OK;
+    }
+
     n = ga_base64_final(&w->b64, tail);
 
     return ngx_http_graph_attach_writer_emit(w, tail, n);
@@ -147,6 +159,11 @@ ngx_int_t
 ngx_http_graph_attach_writer_properties(ngx_http_graph_attach_writer_t *w,
     ngx_http_graph_attach_attachment_t *a)
 {
+    if (w->raw) {
+        /* the session's create call carries them (_session.c) */
+        return NGX_OK;
+    }
+
     if (ngx_http_graph_attach_writer_string(w, "\",\"name\":\"") != NGX_OK
         || ngx_http_graph_attach_writer_escaped(w, &a->name) != NGX_OK
         || ngx_http_graph_attach_writer_string(w, "\",\"contentType\":\"")

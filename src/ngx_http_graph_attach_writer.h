@@ -65,6 +65,12 @@ struct ngx_http_graph_attach_writer_s {
 
     ga_base64_t                 b64;
     ngx_pool_t                 *pool;
+
+    /*
+     * the file's own bytes, not JSON: for an upload session, which sends
+     * them from the request body's temp file as they are
+     */
+    unsigned                    raw:1;
 };
 
 
