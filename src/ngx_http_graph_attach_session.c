@@ -68,6 +68,8 @@ typedef struct ngx_http_graph_attach_session_s {
     ngx_str_t                              failed_answer;
     unsigned                               relay:1;   /* Graph's own */
     unsigned                               nginx:1;   /* no upstream */
+
+    ngx_log_handler_pt                     log_handler;  /* the core's */
 } ngx_http_graph_attach_session_t;
 
 
@@ -99,6 +101,8 @@ static ngx_int_t ngx_http_graph_attach_session_answer(
 static ngx_int_t ngx_http_graph_attach_session_relay(
     ngx_http_graph_attach_session_t *s);
 static void ngx_http_graph_attach_session_cleanup(void *data);
+static u_char *ngx_http_graph_attach_session_log(ngx_log_t *log,
+    u_char *buf, size_t len);
 static time_t ngx_http_graph_attach_session_retry_after(
     ngx_http_request_t *sr);
 static ngx_int_t ngx_http_graph_attach_session_auth(ngx_http_request_t *sr,
@@ -108,6 +112,9 @@ static ngx_int_t ngx_http_graph_attach_session_auth(ngx_http_request_t *sr,
 static ngx_str_t  ngx_http_graph_attach_post = ngx_string("POST");
 static ngx_str_t  ngx_http_graph_attach_put = ngx_string("PUT");
 static ngx_str_t  ngx_http_graph_attach_delete = ngx_string("DELETE");
+
+/* the core's error log handler, which the session's wraps */
+static ngx_log_handler_pt  ngx_http_graph_attach_log_handler;
 
 static ngx_str_t  ngx_http_graph_attach_default_hosts[] = {
     ngx_string("https://outlook.office.com"),
@@ -152,6 +159,18 @@ ngx_http_graph_attach_session_start(ngx_http_request_t *r,
     s->retry.log = r->connection->log;
 
     ctx->session = s;
+
+    /*
+     * the proxy module names its upstream in every error line, and the
+     * uploadUrl's query carries a credential: while the session lasts,
+     * this connection's log lines have it masked
+     */
+
+    if (r->connection->log->handler != ngx_http_graph_attach_session_log) {
+        ngx_http_graph_attach_log_handler = r->connection->log->handler;
+        s->log_handler = r->connection->log->handler;
+        r->connection->log->handler = ngx_http_graph_attach_session_log;
+    }
 
     r->write_event_handler = ngx_http_graph_attach_session_step;
 
@@ -1012,6 +1031,48 @@ ngx_http_graph_attach_session_cleanup(void *data)
     if (s->retry.timer_set) {
         ngx_del_timer(&s->retry);
     }
+
+    if (s->log_handler
+        && s->request->connection->log->handler
+           == ngx_http_graph_attach_session_log)
+    {
+        s->request->connection->log->handler = s->log_handler;
+    }
+}
+
+
+/*
+ * The core's handler adds the context ("client: ..., upstream: ...");
+ * every "authtoken=" value in it is then masked.  Not at debug level,
+ * where nginx writes no context but the proxy module logs the whole
+ * request line (docs/security.md).
+ */
+
+static u_char *
+ngx_http_graph_attach_session_log(ngx_log_t *log, u_char *buf, size_t len)
+{
+    u_char  *p, *last;
+
+    last = ngx_http_graph_attach_log_handler
+           ? ngx_http_graph_attach_log_handler(log, buf, len) : buf;
+
+    for (p = buf; p + sizeof("authtoken=") - 1 <= last; p++) {
+        if (ngx_strncasecmp(p, (u_char *) "authtoken=",
+                            sizeof("authtoken=") - 1)
+            != 0)
+        {
+            continue;
+        }
+
+        for (p += sizeof("authtoken=") - 1;
+             p < last && *p != '&' && *p != '"' && *p != ' ' && *p != ',';
+             p++)
+        {
+            *p = '*';
+        }
+    }
+
+    return last;
 }
 
 
