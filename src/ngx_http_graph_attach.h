@@ -117,6 +117,7 @@ typedef struct {
     /* an upload session (_session.c), and in its subrequests the URL */
     struct ngx_http_graph_attach_session_s  *session;
     ngx_str_t                              upload_url;
+    off_t                                  call_length;   /* its body's */
 
     ga_error_t                             error;     /* the answer */
     ngx_str_t                              error_json;    /* replacement */

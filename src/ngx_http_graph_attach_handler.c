@@ -48,6 +48,22 @@ ngx_http_graph_attach_handler(ngx_http_request_t *r)
     ngx_http_graph_attach_loc_conf_t  *alcf;
     u_char                             boundary[GA_MP_MAX_BOUNDARY];
 
+    if (r != r->main) {
+        ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+        /*
+         * an upload session's own call, made and checked by _session.c,
+         * in the graph_attach location or graph_attach_upload's: its
+         * length is told now, past the core's client_max_body_size check,
+         * which is for clients' bodies, not the module's ranges
+         */
+
+        if (ctx && ctx->session_call) {
+            r->headers_in.content_length_n = ctx->call_length;
+            return NGX_DECLINED;
+        }
+    }
+
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
 
     if (!alcf->enable) {
@@ -55,14 +71,6 @@ ngx_http_graph_attach_handler(ngx_http_request_t *r)
     }
 
     if (r != r->main) {
-        ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
-
-        /* an upload session's own call, made and checked by _session.c */
-
-        if (ctx && ctx->session_call) {
-            return NGX_DECLINED;
-        }
-
         /*
          * any other subrequest (mirror, SSI) has no upload of its own:
          * declining would proxy it to Graph unchecked

@@ -368,7 +368,10 @@ ngx_http_graph_attach_session_call(ngx_http_graph_attach_session_t *s,
     }
 
     sr->headers_in.server = r->headers_in.server;
-    sr->headers_in.content_length_n = body_len;
+
+    /* the length waits in the call's context: see the precontent handler */
+    sr->headers_in.content_length_n = -1;
+    sctx->call_length = body_len;
 
     if (body) {
         value.data = ngx_pnalloc(sr->pool, NGX_OFF_T_LEN);
