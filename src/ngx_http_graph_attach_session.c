@@ -82,6 +82,9 @@ static ngx_int_t ngx_http_graph_attach_session_put(
     ngx_http_graph_attach_session_t *s);
 static ngx_int_t ngx_http_graph_attach_session_delete(
     ngx_http_graph_attach_session_t *s);
+static ngx_int_t ngx_http_graph_attach_session_headers(
+    ngx_http_graph_attach_session_t *s, ngx_http_request_t *sr,
+    ngx_http_graph_attach_ctx_t *sctx, ngx_chain_t *body, off_t body_len);
 static ngx_int_t ngx_http_graph_attach_session_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 static void ngx_http_graph_attach_session_step(ngx_http_request_t *r);
@@ -288,13 +291,11 @@ ngx_http_graph_attach_session_call(ngx_http_graph_attach_session_t *s,
 {
     u_char                       *p;
     size_t                        len;
-    ngx_str_t                     value;
     ngx_http_request_t           *r, *sr;
     ngx_http_request_body_t      *rb;
     ngx_http_post_subrequest_t   *ps;
     ngx_http_core_main_conf_t    *cmcf;
     ngx_http_graph_attach_ctx_t  *sctx;
-    u_char                        range[GA_UPLOAD_RANGE_LEN];
 
     r = s->request;
 
@@ -356,7 +357,38 @@ ngx_http_graph_attach_session_call(ngx_http_graph_attach_session_t *s,
         return NGX_ERROR;
     }
 
-    /* headers of its own */
+    if (ngx_http_graph_attach_session_headers(s, sr, sctx, body, body_len)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rb = ngx_pcalloc(sr->pool, sizeof(ngx_http_request_body_t));
+    if (rb == NULL) {
+        return NGX_ERROR;
+    }
+
+    rb->bufs = body;
+    sr->request_body = rb;
+
+    s->status = 0;
+    s->answer.len = 0;
+    s->location.len = 0;
+    s->retry_after = 0;
+
+    return NGX_OK;
+}
+
+
+/* the call's own headers: none of the client's */
+
+static ngx_int_t
+ngx_http_graph_attach_session_headers(ngx_http_graph_attach_session_t *s,
+    ngx_http_request_t *sr, ngx_http_graph_attach_ctx_t *sctx,
+    ngx_chain_t *body, off_t body_len)
+{
+    ngx_str_t  value;
+    u_char     range[GA_UPLOAD_RANGE_LEN];
 
     ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
 
@@ -367,7 +399,7 @@ ngx_http_graph_attach_session_call(ngx_http_graph_attach_session_t *s,
         return NGX_ERROR;
     }
 
-    sr->headers_in.server = r->headers_in.server;
+    sr->headers_in.server = s->request->headers_in.server;
 
     /* the length waits in the call's context: see the precontent handler */
     sr->headers_in.content_length_n = -1;
@@ -428,19 +460,6 @@ ngx_http_graph_attach_session_call(ngx_http_graph_attach_session_t *s,
             return NGX_ERROR;
         }
     }
-
-    rb = ngx_pcalloc(sr->pool, sizeof(ngx_http_request_body_t));
-    if (rb == NULL) {
-        return NGX_ERROR;
-    }
-
-    rb->bufs = body;
-    sr->request_body = rb;
-
-    s->status = 0;
-    s->answer.len = 0;
-    s->location.len = 0;
-    s->retry_after = 0;
 
     return NGX_OK;
 }
