@@ -28,8 +28,6 @@ static ngx_int_t ngx_http_graph_attach_hop_by_hop(ngx_http_request_t *r,
     ngx_http_graph_attach_pass_t *pass, u_char **hop);
 static ngx_int_t ngx_http_graph_attach_rebuild_headers(ngx_http_request_t *r,
     ngx_http_graph_attach_pass_t *pass, u_char *hop);
-static ngx_int_t ngx_http_graph_attach_request_id(ngx_http_request_t *r,
-    ngx_http_graph_attach_ctx_t *ctx);
 static ngx_uint_t ngx_http_graph_attach_is_token(ngx_str_t *s);
 static ngx_uint_t ngx_http_graph_attach_in(ngx_str_t *list, ngx_uint_t n,
     ngx_str_t *name);
@@ -291,7 +289,7 @@ ngx_http_graph_attach_hop_by_hop(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_graph_attach_request_id(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx)
 {

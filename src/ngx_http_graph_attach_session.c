@@ -435,6 +435,18 @@ ngx_http_graph_attach_session_headers(ngx_http_graph_attach_session_t *s,
             return NGX_ERROR;
         }
 
+        /* a fresh client-request-id, also $graph_attach_request_id */
+
+        if (ngx_http_graph_attach_request_id(s->request, s->ctx) != NGX_OK
+            || ngx_http_graph_attach_push_header(&sr->headers_in.headers,
+                                                 "client-request-id",
+                                                 "client-request-id",
+                                                 &s->ctx->request_id)
+               == NULL)
+        {
+            return NGX_ERROR;
+        }
+
     } else if (s->call == NGX_HTTP_GRAPH_ATTACH_SESSION_PUT) {
         ngx_str_set(&value, "application/octet-stream");
 
