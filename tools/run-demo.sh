@@ -114,10 +114,20 @@ http {
         location /graph/ {
             graph_attach            on;
             graph_attach_token_key  graph:token:demo;
-            graph_attach_max_size   3m;
+            graph_attach_max_size   150m;
+
+            # files from 2 MiB go through an upload session; in
+            # production the hosts are Graph's default list
+            graph_attach_upload        /_graph_upload;
+            graph_attach_upload_hosts  http://127.0.0.1:%%GRAPH_PORT%%;
 
             # In production: https://graph.microsoft.com$graph_attach_uri
             proxy_pass http://127.0.0.1:%%GRAPH_PORT%%$graph_attach_uri;
+        }
+
+        location /_graph_upload {
+            internal;
+            proxy_pass $graph_attach_upload_url;
         }
     }
 }
@@ -130,6 +140,7 @@ nginx_pid=$!
 wait_port "$port" nginx
 
 printf 'Hello from the graph-attach demo.\n' >"$demo/hello.txt"
+head -c 10485760 /dev/urandom >"$demo/big.bin"
 
 cat <<EOF
 
@@ -143,6 +154,10 @@ graph-attach demo is running.
 Try (expect HTTP 201 and the attachment as JSON):
 
   curl -F file=@$demo/hello.txt http://127.0.0.1:$port/graph/users/demo@contoso.com/messages/AAMkDemo=/attachments
+
+A 10 MB file, through an upload session (same request, same 201):
+
+  curl -F file=@$demo/big.bin http://127.0.0.1:$port/graph/users/demo@contoso.com/messages/AAMkDemo=/attachments
 
 Ctrl-C stops nginx, the stand-in and redis-server.
 EOF
