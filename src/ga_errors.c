@@ -121,11 +121,6 @@ static const ga_error_t  ga_errors[GA_ERR_LAST] = {
     [GA_ERR_FILE_NEEDS_SESSION] = { 413, "AttachmentTooLarge",
         "The file needs an upload session, which this gateway has not "
         "enabled (graph_attach_upload)." },
-    [GA_ERR_SESSION_NEEDS_LENGTH] = { 411, "LengthRequired",
-        "A file this large is sent through an upload session, which needs "
-        "the request's Content-Length." },
-    [GA_ERR_FORM_AROUND_FILE] = { 400, "TooManyFields",
-        "The form's other parts are too large next to its file." },
 
     [GA_ERR_TYPE_NOT_ALLOWED] = { 415, "AttachmentTypeNotAllowed",
         "This content type may not be attached here." },

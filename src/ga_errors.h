@@ -70,8 +70,6 @@ typedef enum {
     GA_ERR_EMPTY_FILE,
     GA_ERR_FILE_TOO_LARGE,
     GA_ERR_FILE_NEEDS_SESSION,
-    GA_ERR_SESSION_NEEDS_LENGTH,
-    GA_ERR_FORM_AROUND_FILE,
 
     /* the policy, on the complete form */
     GA_ERR_TYPE_NOT_ALLOWED,

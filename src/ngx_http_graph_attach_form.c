@@ -253,12 +253,6 @@ ngx_http_graph_attach_form_end(ngx_http_graph_attach_form_t *form)
         return NGX_ERROR;
     }
 
-    /* kept raw for a session, but Graph's sessions start at 2 MiB */
-
-    if (form->writer->raw && a->size < 2 * 1024 * 1024) {
-        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_FORM_AROUND_FILE);
-        return NGX_ERROR;
-    }
 
     err = ngx_http_graph_attach_form_complete(form);
 
@@ -676,16 +670,13 @@ ngx_http_graph_attach_file_data(ngx_http_graph_attach_form_t *form,
      * a file for the simple POST: past the threshold it needs a session;
      * with sessions on, a body too short to have gone to one may hold a
      * file up to the allowance longer, which the simple POST still takes
+     * (the body's length bounds it)
      */
 
-    if (!form->writer->raw
-        && a->size >= (off_t) form->conf->upload_threshold
-                      + (form->conf->upload.len
-                         ? NGX_HTTP_GRAPH_ATTACH_FORM_ALLOWANCE : 0))
+    if (!form->writer->raw && !form->conf->upload.len
+        && a->size >= (off_t) form->conf->upload_threshold)
     {
-        ngx_http_graph_attach_set_error(form->ctx, form->conf->upload.len
-                                        ? GA_ERR_SESSION_NEEDS_LENGTH
-                                        : GA_ERR_FILE_NEEDS_SESSION);
+        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_FILE_NEEDS_SESSION);
         return NGX_ERROR;
     }
 

@@ -35,6 +35,8 @@ static void ngx_http_graph_attach_token_handler(
 static void ngx_http_graph_attach_body_handler(ngx_http_request_t *r);
 static void ngx_http_graph_attach_continue(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx);
+static ngx_int_t ngx_http_graph_attach_simple_from_raw(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx);
 static ngx_int_t ngx_http_graph_attach_reject(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx, ga_err_e err);
 
@@ -467,17 +469,25 @@ static void
 ngx_http_graph_attach_continue(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx)
 {
-    ngx_int_t  rc;
+    ngx_int_t                          rc;
+    ngx_http_graph_attach_loc_conf_t  *alcf;
 
     if (ctx->error.status == 0 && ctx->writer->raw) {
+        alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
 
-        /* the file went to the temp file as it is: an upload session */
+        if (ctx->attachment->size >= (off_t) alcf->upload_threshold) {
 
-        if (ngx_http_graph_attach_session_start(r, ctx) == NGX_OK) {
-            return;
+            /* the file went to the temp file as it is: a session */
+
+            if (ngx_http_graph_attach_session_start(r, ctx) == NGX_OK) {
+                return;
+            }
+
+            ngx_http_graph_attach_set_error(ctx, GA_ERR_OUT_OF_MEMORY);
+
+        } else if (ngx_http_graph_attach_simple_from_raw(r, ctx) != NGX_OK) {
+            ngx_http_graph_attach_set_error(ctx, GA_ERR_OUT_OF_MEMORY);
         }
-
-        ngx_http_graph_attach_set_error(ctx, GA_ERR_OUT_OF_MEMORY);
     }
 
     if (ctx->error.status == 0
@@ -498,6 +508,35 @@ ngx_http_graph_attach_continue(ngx_http_request_t *r,
 
     r->write_event_handler = ngx_http_core_run_phases;
     ngx_http_core_run_phases(r);
+}
+
+
+/*
+ * A file kept raw for a session that turned out under the threshold (a
+ * chunked or HTTP/2 body told no length): the simple POST after all, its
+ * JSON in place of the body
+ */
+
+static ngx_int_t
+ngx_http_graph_attach_simple_from_raw(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx)
+{
+    ngx_chain_t  *cl;
+
+    if (r->request_body == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl = ngx_http_graph_attach_writer_json_from_raw(ctx->writer,
+                                                    ctx->attachment,
+                                                    r->request_body->bufs);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    r->request_body->bufs = cl;
+
+    return NGX_OK;
 }
 
 

@@ -43,15 +43,16 @@ ngx_http_graph_attach_request_body_init(ngx_http_request_t *r,
     }
 
     /*
-     * a body this long holds a file over the threshold, whatever the form
-     * around it (at most the allowance): it goes to an upload session,
-     * so the file's bytes are kept as they are
+     * a body this long, or of a length not told (chunked, HTTP/2), may
+     * hold a file for an upload session: the file's bytes are kept as
+     * they are, and turned into JSON afterwards if the file is small
      */
 
     if (alcf->upload.len
-        && r->headers_in.content_length_n
-           >= (off_t) alcf->upload_threshold
-              + NGX_HTTP_GRAPH_ATTACH_FORM_ALLOWANCE)
+        && (r->headers_in.content_length_n < 0
+            || r->headers_in.content_length_n
+               >= (off_t) alcf->upload_threshold
+                  + NGX_HTTP_GRAPH_ATTACH_FORM_ALLOWANCE))
     {
         ctx->writer->raw = 1;
     }

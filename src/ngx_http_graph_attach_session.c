@@ -133,9 +133,9 @@ ngx_http_graph_attach_session_start(ngx_http_request_t *r,
     ngx_pool_cleanup_t               *cln;
     ngx_http_graph_attach_session_t  *s;
 
-    if (r->request_body == NULL || r->request_body->temp_file == NULL) {
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "graph_attach: upload session without a temp file");
+                      "graph_attach: upload session without a body");
         return NGX_ERROR;
     }
 
@@ -237,34 +237,75 @@ ngx_http_graph_attach_session_create(ngx_http_graph_attach_session_t *s)
 static ngx_int_t
 ngx_http_graph_attach_session_put(ngx_http_graph_attach_session_t *s)
 {
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
+    off_t          pos, from, to;
+    ngx_buf_t     *b, *in;
+    ngx_chain_t   *cl, *out, **last;
 
     s->end = ngx_min(s->offset + (int64_t) s->conf->upload_chunk, s->total)
              - 1;
 
-    b = ngx_calloc_buf(s->request->pool);
-    cl = ngx_alloc_chain_link(s->request->pool);
-    if (b == NULL || cl == NULL) {
+    /*
+     * the body holds the file's bytes alone, from 0: the range is a slice
+     * of its buffers, file buffers of the temp file as a rule (a body
+     * within client_body_buffer_size stays in memory)
+     */
+
+    out = NULL;
+    last = &out;
+    pos = 0;
+
+    for (cl = s->request->request_body->bufs; cl; cl = cl->next) {
+        in = cl->buf;
+
+        from = ngx_max(pos, (off_t) s->offset);
+        to = ngx_min(pos + ngx_buf_size(in), (off_t) s->end + 1);
+
+        if (from < to) {
+            b = ngx_calloc_buf(s->request->pool);
+            if (b == NULL) {
+                return NGX_ERROR;
+            }
+
+            if (in->in_file) {
+                b->in_file = 1;
+                b->file = in->file;
+                b->file_pos = in->file_pos + (from - pos);
+                b->file_last = in->file_pos + (to - pos);
+
+            } else {
+                b->memory = 1;
+                b->pos = in->pos + (from - pos);
+                b->last = in->pos + (to - pos);
+            }
+
+            *last = ngx_alloc_chain_link(s->request->pool);
+            if (*last == NULL) {
+                return NGX_ERROR;
+            }
+
+            (*last)->buf = b;
+            (*last)->next = NULL;
+            last = &(*last)->next;
+        }
+
+        pos += ngx_buf_size(in);
+    }
+
+    if (out == NULL || pos != s->total) {
+        ngx_log_error(NGX_LOG_ALERT, s->request->connection->log, 0,
+                      "graph_attach: the body holds %O bytes, not the "
+                      "file's %O", pos, (off_t) s->total);
         return NGX_ERROR;
     }
 
-    /* the temp file holds the file's bytes alone, from offset 0 */
-
-    b->in_file = 1;
-    b->file = &s->request->request_body->temp_file->file;
-    b->file_pos = s->offset;
-    b->file_last = s->end + 1;
-    b->last_buf = 1;
-
-    cl->buf = b;
-    cl->next = NULL;
+    for (cl = out; cl->next; cl = cl->next) { /* void */ }
+    cl->buf->last_buf = 1;
 
     s->call = NGX_HTTP_GRAPH_ATTACH_SESSION_PUT;
 
     return ngx_http_graph_attach_session_call(s, &s->conf->upload,
                                               &ngx_http_graph_attach_put,
-                                              cl, s->end + 1 - s->offset);
+                                              out, s->end + 1 - s->offset);
 }
 
 

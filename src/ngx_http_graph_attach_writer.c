@@ -217,6 +217,72 @@ ngx_http_graph_attach_writer_finish(ngx_http_graph_attach_writer_t *w)
 
 
 ngx_chain_t *
+ngx_http_graph_attach_writer_json_from_raw(ngx_http_graph_attach_writer_t *w,
+    ngx_http_graph_attach_attachment_t *a, ngx_chain_t *raw)
+{
+    off_t        offset;
+    ssize_t      n;
+    ngx_buf_t   *b;
+    u_char       buf[16384];
+
+    w->raw = 0;
+    w->size = 0;
+    w->buf = NULL;
+    w->free = NULL;
+    w->busy = NULL;
+    w->out = NULL;
+    w->last_out = &w->out;
+
+    if (ngx_http_graph_attach_writer_file_begin(w) != NGX_OK) {
+        return NULL;
+    }
+
+    for ( /* void */ ; raw; raw = raw->next) {
+        b = raw->buf;
+
+        if (!b->in_file) {
+            if (ngx_http_graph_attach_writer_file_data(w, b->pos,
+                                                       b->last - b->pos)
+                != NGX_OK)
+            {
+                return NULL;
+            }
+
+            continue;
+        }
+
+        /*
+         * a blocking read, as nginx reads temp files without aio; the
+         * file is under the threshold, about 2 MiB
+         */
+
+        for (offset = b->file_pos; offset < b->file_last; offset += n) {
+            n = ngx_read_file(b->file, buf,
+                              ngx_min((off_t) sizeof(buf),
+                                      b->file_last - offset),
+                              offset);
+
+            if (n <= 0
+                || ngx_http_graph_attach_writer_file_data(w, buf, n)
+                   != NGX_OK)
+            {
+                return NULL;
+            }
+        }
+    }
+
+    if (ngx_http_graph_attach_writer_file_end(w) != NGX_OK
+        || ngx_http_graph_attach_writer_properties(w, a) != NGX_OK
+        || ngx_http_graph_attach_writer_finish(w) != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return ngx_http_graph_attach_writer_take(w);
+}
+
+
+ngx_chain_t *
 ngx_http_graph_attach_writer_take(ngx_http_graph_attach_writer_t *w)
 {
     ngx_chain_t  *out;

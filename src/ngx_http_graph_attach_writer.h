@@ -87,6 +87,15 @@ ngx_int_t ngx_http_graph_attach_writer_file_end(
 ngx_int_t ngx_http_graph_attach_writer_properties(
     ngx_http_graph_attach_writer_t *w, ngx_http_graph_attach_attachment_t *a);
 
+/*
+ * A file kept raw that turned out too small for a session: its JSON for
+ * the simple POST, from the raw body (memory or temp file buffers) into
+ * memory buffers
+ */
+ngx_chain_t *ngx_http_graph_attach_writer_json_from_raw(
+    ngx_http_graph_attach_writer_t *w, ngx_http_graph_attach_attachment_t *a,
+    ngx_chain_t *raw);
+
 /* the body is complete: the last buffer goes out with last_buf set */
 ngx_int_t ngx_http_graph_attach_writer_finish(
     ngx_http_graph_attach_writer_t *w);
