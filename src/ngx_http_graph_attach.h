@@ -193,6 +193,7 @@ ngx_int_t ngx_http_graph_attach_session_start(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx);
 char *ngx_http_graph_attach_upload_hosts(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+ngx_int_t ngx_http_graph_attach_session_filter_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_graph_attach_upload_hosts_merge(ngx_conf_t *cf,
     ngx_http_graph_attach_loc_conf_t *prev,
     ngx_http_graph_attach_loc_conf_t *conf);

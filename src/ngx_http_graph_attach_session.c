@@ -104,6 +104,8 @@ static ngx_int_t ngx_http_graph_attach_session_answer(
 static ngx_int_t ngx_http_graph_attach_session_relay(
     ngx_http_graph_attach_session_t *s);
 static void ngx_http_graph_attach_session_cleanup(void *data);
+static ngx_int_t ngx_http_graph_attach_session_body_filter(
+    ngx_http_request_t *r, ngx_chain_t *in);
 static u_char *ngx_http_graph_attach_session_log(ngx_log_t *log,
     u_char *buf, size_t len);
 static time_t ngx_http_graph_attach_session_retry_after(
@@ -115,6 +117,8 @@ static ngx_int_t ngx_http_graph_attach_session_auth(ngx_http_request_t *sr,
 static ngx_str_t  ngx_http_graph_attach_post = ngx_string("POST");
 static ngx_str_t  ngx_http_graph_attach_put = ngx_string("PUT");
 static ngx_str_t  ngx_http_graph_attach_delete = ngx_string("DELETE");
+
+static ngx_http_output_body_filter_pt  ngx_http_next_body_filter;
 
 /* the core's error log handler, which the session's wraps */
 static ngx_log_handler_pt  ngx_http_graph_attach_log_handler;
@@ -151,6 +155,12 @@ ngx_http_graph_attach_session_start(ngx_http_request_t *r,
 
     cln->handler = ngx_http_graph_attach_session_cleanup;
     cln->data = s;
+
+    s->answer.data = ngx_pnalloc(r->pool,
+                                 NGX_HTTP_GRAPH_ATTACH_SESSION_ANSWER);
+    if (s->answer.data == NULL) {
+        return NGX_ERROR;
+    }
 
     s->request = r;
     s->ctx = ctx;
@@ -348,9 +358,13 @@ ngx_http_graph_attach_session_call(ngx_http_graph_attach_session_t *s,
     ps->handler = ngx_http_graph_attach_session_done;
     ps->data = s;
 
+    /*
+     * not in memory: the answer is taken by the session's body filter,
+     * bounded here rather than by subrequest_output_buffer_size
+     */
+
     if (ngx_http_subrequest(r, uri, NULL, &sr, ps,
-                            NGX_HTTP_SUBREQUEST_IN_MEMORY
-                            |NGX_HTTP_SUBREQUEST_WAITED)
+                            NGX_HTTP_SUBREQUEST_WAITED)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -363,6 +377,7 @@ ngx_http_graph_attach_session_call(ngx_http_graph_attach_session_t *s,
 
     sctx->session_call = 1;
     sctx->finalized = 1;
+    sctx->session = s;
 
     if (s->call == NGX_HTTP_GRAPH_ATTACH_SESSION_CREATE) {
         len = s->ctx->uri.len + sizeof("/createUploadSession") - 1;
@@ -416,6 +431,58 @@ ngx_http_graph_attach_session_call(ngx_http_graph_attach_session_t *s,
     s->answer.len = 0;
     s->location.len = 0;
     s->retry_after = 0;
+
+    return NGX_OK;
+}
+
+
+/* a call's answer body: kept, bounded, and never sent to the client */
+
+static ngx_int_t
+ngx_http_graph_attach_session_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in)
+{
+    size_t                            n;
+    ngx_buf_t                        *b;
+    ngx_chain_t                      *cl;
+    ngx_http_graph_attach_ctx_t      *ctx;
+    ngx_http_graph_attach_session_t  *s;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    if (r == r->main || ctx == NULL || !ctx->session_call) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    s = ctx->session;
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (ngx_buf_in_memory(b)) {
+            n = ngx_min((size_t) (b->last - b->pos),
+                        NGX_HTTP_GRAPH_ATTACH_SESSION_ANSWER - s->answer.len);
+
+            ngx_memcpy(s->answer.data + s->answer.len, b->pos, n);
+            s->answer.len += n;
+
+            b->pos = b->last;
+        }
+
+        if (b->in_file) {
+            b->file_pos = b->file_last;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_graph_attach_session_filter_init(ngx_conf_t *cf)
+{
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_graph_attach_session_body_filter;
 
     return NGX_OK;
 }
@@ -526,8 +593,6 @@ ngx_http_graph_attach_session_done(ngx_http_request_t *sr, void *data,
 {
     ngx_http_graph_attach_session_t *s = data;
 
-    size_t            len;
-    ngx_buf_t        *b;
     ngx_table_elt_t  *h;
 
     /*
@@ -550,19 +615,6 @@ ngx_http_graph_attach_session_done(ngx_http_request_t *sr, void *data,
         s->status = 0;
     }
 
-    b = sr->out ? sr->out->buf : NULL;
-
-    if (b && b->last > b->pos) {
-        len = ngx_min((size_t) (b->last - b->pos),
-                      NGX_HTTP_GRAPH_ATTACH_SESSION_ANSWER);
-
-        s->answer.data = ngx_pnalloc(s->request->pool, len);
-        if (s->answer.data) {
-            ngx_memcpy(s->answer.data, b->pos, len);
-            s->answer.len = len;
-        }
-    }
-
     h = sr->headers_out.location;
 
     if (h && h->value.len) {
@@ -571,6 +623,18 @@ ngx_http_graph_attach_session_done(ngx_http_request_t *sr, void *data,
     }
 
     s->retry_after = ngx_http_graph_attach_session_retry_after(sr);
+
+    /*
+     * an error of the call alone would end the client's request with it;
+     * it is the session's to answer instead.  A client that went away
+     * still ends it.
+     */
+
+    if (rc == NGX_ERROR && !s->request->connection->error) {
+        s->status = 0;
+        s->nginx = 1;
+        return NGX_OK;
+    }
 
     return rc;
 }
@@ -860,7 +924,9 @@ ngx_http_graph_attach_session_range_done(ngx_http_graph_attach_session_t *s)
     {
         s->relay = 1;
         s->failed_status = s->status;
-        s->failed_answer = s->answer;
+        s->failed_answer.data = ngx_pstrdup(s->request->pool, &s->answer);
+        s->failed_answer.len = s->failed_answer.data ? s->answer.len : 0;
+        s->relay = (s->failed_answer.len != 0);
     }
 
     return ngx_http_graph_attach_session_delete(s);
