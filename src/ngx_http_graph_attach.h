@@ -228,6 +228,8 @@ ngx_int_t ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
 ngx_int_t ngx_http_graph_attach_scrub_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_graph_attach_request_id(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx);
+ngx_int_t ngx_http_graph_attach_push_token(ngx_http_request_t *r,
+    ngx_str_t *token);
 
 /* ngx_http_graph_attach_error.c */
 void ngx_http_graph_attach_set_error(ngx_http_graph_attach_ctx_t *ctx,

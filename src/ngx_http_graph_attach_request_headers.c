@@ -100,9 +100,8 @@ ngx_int_t
 ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx)
 {
-    u_char                            *p, *hop;
+    u_char                            *hop;
     ngx_str_t                          value;
-    ngx_table_elt_t                   *h;
     ngx_http_graph_attach_loc_conf_t  *alcf;
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
@@ -170,19 +169,32 @@ ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    /*
-     * Authorization: hash 0 hides the entry from $http_authorization and
-     * every other header variable, while proxy_pass still sends it
-     */
+    return ngx_http_graph_attach_push_token(r, &ctx->token);
+}
 
-    value.len = sizeof("Bearer ") - 1 + ctx->token.len;
+
+/*
+ * Authorization: Bearer and the service token, in r's header list: hash
+ * 0 hides the entry from $http_authorization and every other header
+ * variable, while proxy_pass still sends it; the key's address marks it
+ * for the scrub handler.  The simple POST's and an upload session's.
+ */
+
+ngx_int_t
+ngx_http_graph_attach_push_token(ngx_http_request_t *r, ngx_str_t *token)
+{
+    u_char           *p;
+    ngx_str_t         value;
+    ngx_table_elt_t  *h;
+
+    value.len = sizeof("Bearer ") - 1 + token->len;
     value.data = ngx_pnalloc(r->pool, value.len);
     if (value.data == NULL) {
         return NGX_ERROR;
     }
 
     p = ngx_cpymem(value.data, "Bearer ", sizeof("Bearer ") - 1);
-    ngx_memcpy(p, ctx->token.data, ctx->token.len);
+    ngx_memcpy(p, token->data, token->len);
 
     p = ngx_http_graph_attach_auth_key;
 
@@ -337,9 +349,18 @@ ngx_http_graph_attach_request_id(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_graph_attach_scrub_handler(ngx_http_request_t *r)
 {
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
+    ngx_uint_t                    i;
+    ngx_list_part_t              *part;
+    ngx_table_elt_t              *h;
+    ngx_http_graph_attach_ctx_t  *ctx;
+
+    /* an upload session's call carries the token on purpose */
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    if (ctx && ctx->session_call) {
+        return NGX_DECLINED;
+    }
 
     part = &r->headers_in.headers.part;
     h = part->elts;

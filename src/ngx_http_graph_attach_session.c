@@ -110,8 +110,8 @@ static u_char *ngx_http_graph_attach_session_log(ngx_log_t *log,
     u_char *buf, size_t len);
 static time_t ngx_http_graph_attach_session_retry_after(
     ngx_http_request_t *sr);
-static ngx_int_t ngx_http_graph_attach_session_auth(ngx_http_request_t *sr,
-    ngx_http_graph_attach_ctx_t *ctx);
+static ngx_int_t ngx_http_graph_attach_session_send(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_buf_t *b);
 
 
 static ngx_str_t  ngx_http_graph_attach_post = ngx_string("POST");
@@ -538,7 +538,7 @@ ngx_http_graph_attach_session_headers(ngx_http_graph_attach_session_t *s,
                                           "Content-Type", "content-type",
                                           &value);
         if (sr->headers_in.content_type == NULL
-            || ngx_http_graph_attach_session_auth(sr, s->ctx) != NGX_OK)
+            || ngx_http_graph_attach_push_token(sr, &s->ctx->token) != NGX_OK)
         {
             return NGX_ERROR;
         }
@@ -690,38 +690,6 @@ ngx_http_graph_attach_session_retry_after(ngx_http_request_t *sr)
 
         return (p < last && *p == '.') ? n + 1 : n;
     }
-}
-
-
-/* the token, hidden from every header variable as for the simple POST */
-
-static ngx_int_t
-ngx_http_graph_attach_session_auth(ngx_http_request_t *sr,
-    ngx_http_graph_attach_ctx_t *ctx)
-{
-    u_char           *p;
-    ngx_str_t         value;
-    ngx_table_elt_t  *h;
-
-    value.len = sizeof("Bearer ") - 1 + ctx->token.len;
-    value.data = ngx_pnalloc(sr->pool, value.len);
-    if (value.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(value.data, "Bearer ", sizeof("Bearer ") - 1);
-    ngx_memcpy(p, ctx->token.data, ctx->token.len);
-
-    h = ngx_http_graph_attach_push_header(&sr->headers_in.headers,
-                                          "Authorization", "authorization",
-                                          &value);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 0;
-
-    return NGX_OK;
 }
 
 
@@ -1034,10 +1002,8 @@ ngx_http_graph_attach_session_answer(ngx_http_graph_attach_session_t *s)
 {
     u_char                              *p;
     size_t                               len;
-    ngx_int_t                            rc;
     ngx_str_t                            location;
     ngx_buf_t                           *b;
-    ngx_chain_t                          out;
     ngx_http_request_t                  *r;
     ngx_http_graph_attach_attachment_t  *a;
 
@@ -1095,25 +1061,11 @@ ngx_http_graph_attach_session_answer(ngx_http_graph_attach_session_t *s)
     s->ctx->finalized = 1;
     s->ctx->filtering = 0;
 
-    r->headers_out.status = NGX_HTTP_CREATED;
-    r->headers_out.content_length_n = b->last - b->pos;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = sizeof("application/json") - 1;
-
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "graph_attach: upload session complete, %O bytes",
                   a->size);
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_graph_attach_session_send(r, NGX_HTTP_CREATED, b);
 }
 
 
@@ -1122,9 +1074,7 @@ ngx_http_graph_attach_session_answer(ngx_http_graph_attach_session_t *s)
 static ngx_int_t
 ngx_http_graph_attach_session_relay(ngx_http_graph_attach_session_t *s)
 {
-    ngx_int_t            rc;
     ngx_buf_t           *b;
-    ngx_chain_t          out;
     ngx_http_request_t  *r;
 
     r = s->request;
@@ -1146,8 +1096,21 @@ ngx_http_graph_attach_session_relay(ngx_http_graph_attach_session_t *s)
     s->ctx->error = *ga_error(GA_ERR_UPLOAD_FAILED);
     s->ctx->error.status = s->failed_status;
 
-    r->headers_out.status = s->failed_status;
-    r->headers_out.content_length_n = s->failed_answer.len;
+    return ngx_http_graph_attach_session_send(r, s->failed_status, b);
+}
+
+
+/* a JSON answer of the module's to the client */
+
+static ngx_int_t
+ngx_http_graph_attach_session_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_buf_t *b)
+{
+    ngx_int_t    rc;
+    ngx_chain_t  out;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = b->last - b->pos;
     ngx_str_set(&r->headers_out.content_type, "application/json");
     r->headers_out.content_type_len = sizeof("application/json") - 1;
 
