@@ -817,7 +817,7 @@ for my $c (
                          filename => 'elsewhere.bin');
         my $code = $r->{json} && $r->{json}{error}{code} // '';
         subtest "upload host: $label" => sub {
-            is($r->{status}, 502, '502') or diag(show($r));
+            is($r->{status}, 502, 'status 502') or diag(show($r));
             if ($label =~ /user information/) {
                 like($code, qr/^(UploadHostNotAllowed|BadUploadSession)$/,
                      'UploadHostNotAllowed or BadUploadSession');
