@@ -39,9 +39,12 @@ deps:
 $(NGX_BUILD)/objs/Makefile: config tools/configure-nginx.sh
 	tools/configure-nginx.sh "$(NGINX_SRC)" "$(NGX_BUILD)" "$(CURDIR)"
 
+# a new file moved into place, not the loaded one written over: a running
+# nginx keeps its mapping of the old one (writing in place crashes workers)
 $(MODULE): $(NGX_BUILD)/objs/Makefile $(MODULE_SRCS)
 	$(MAKE) -C $(NGX_BUILD) -f objs/Makefile modules
-	cp $(NGX_BUILD)/objs/ngx_http_graph_attach_module.so $@
+	cp $(NGX_BUILD)/objs/ngx_http_graph_attach_module.so $@.tmp
+	mv -f $@.tmp $@
 
 $(BUILD)/unit/%: t/unit/%.c $(PURE_SRCS) $(wildcard src/ga_*.h t/unit/*.h)
 	@mkdir -p $(BUILD)/unit
