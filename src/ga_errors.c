@@ -146,6 +146,10 @@ static const ga_error_t  ga_errors[GA_ERR_LAST] = {
         "Microsoft Graph answered the upload session with something this "
         "gateway could not read." },
 
+    [GA_ERR_UPLOAD_OUTCOME_UNKNOWN] = { 502, "UploadOutcomeUnknown",
+        "Microsoft Graph's answer to the last range was lost, and the file "
+        "may be attached: look before sending it again." },
+
     [GA_ERR_NGINX_BAD_REQUEST] = { 400, "BadRequest",
         "The request could not be read." },
     [GA_ERR_NGINX_FORBIDDEN] = { 403, "Forbidden",

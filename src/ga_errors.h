@@ -85,6 +85,7 @@ typedef enum {
     GA_ERR_UPLOAD_HOST,
     GA_ERR_UPLOAD_FAILED,
     GA_ERR_BAD_UPLOAD_SESSION,
+    GA_ERR_UPLOAD_OUTCOME_UNKNOWN,
 
     /* responses nginx made itself, by status */
     GA_ERR_NGINX_BAD_REQUEST,

@@ -867,6 +867,24 @@ ngx_http_graph_attach_session_range_done(ngx_http_graph_attach_session_t *s)
         return ngx_http_graph_attach_session_put(s);
     }
 
+    /*
+     * the last range sent again after its answer was lost, and the
+     * session is gone: Graph may well have attached the file.  Not a
+     * failure to retry blindly: nothing is cancelled, the client told.
+     */
+
+    if (s->tries && s->end + 1 == s->total
+        && s->status == NGX_HTTP_NOT_FOUND)
+    {
+        ngx_log_error(NGX_LOG_ERR, s->request->connection->log, 0,
+                      "graph_attach: the last range's answer was lost and "
+                      "the session is gone: the file may be attached");
+
+        s->failed = GA_ERR_UPLOAD_OUTCOME_UNKNOWN;
+        ngx_http_graph_attach_session_finish(s);
+        return NGX_OK;
+    }
+
     if (ngx_http_graph_attach_session_retry(s)) {
         return NGX_OK;
     }

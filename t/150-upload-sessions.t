@@ -684,6 +684,25 @@ for my $c (
     is(scalar @r3, 0, 'no range after the refused one');
 }
 
+# the last range stored, its answer lost: sent again, it finds the session
+# gone (404).  The file may be attached: 502 UploadOutcomeUnknown, never
+# Graph's 404 (a client would send the file again), and no DELETE
+{
+    $t->graph_clear;
+    $t->graph_upload_faults({ range => 'last', commit => JSON::PP::true,
+                              drop => JSON::PP::true });
+    my ($r) = upload(size => 3_000_000, seed => 19, keep => 1,
+                     filename => 'lost.bin');
+    is($r->{status}, 502, 'lost last answer: 502') or diag(show($r));
+    is($r->{json} && $r->{json}{error} && $r->{json}{error}{code},
+       'UploadOutcomeUnknown', 'lost last answer: UploadOutcomeUnknown');
+    my ($sess) = sessions();
+    ok($sess && $sess->{complete}, 'lost last answer: Graph did attach it');
+    my @d = grep { $_->{method} eq 'DELETE' }
+            records_of('upload', $t->graph_records);
+    is(scalar @d, 0, 'lost last answer: nothing cancelled');
+}
+
 # a range failing for good (503 every time): a few retries, DELETE, 502
 {
     $t->graph_clear;
