@@ -96,7 +96,9 @@ static ngx_uint_t ngx_http_graph_attach_session_retry(
     ngx_http_graph_attach_session_t *s);
 static void ngx_http_graph_attach_session_retry_handler(ngx_event_t *ev);
 static void ngx_http_graph_attach_session_fail(
-    ngx_http_graph_attach_session_t *s, ga_err_e err, ngx_uint_t relay);
+    ngx_http_graph_attach_session_t *s, ga_err_e err);
+static void ngx_http_graph_attach_session_keep_error(
+    ngx_http_graph_attach_session_t *s);
 static void ngx_http_graph_attach_session_finish(
     ngx_http_graph_attach_session_t *s);
 static ngx_int_t ngx_http_graph_attach_session_answer(
@@ -735,7 +737,7 @@ ngx_http_graph_attach_session_step(ngx_http_request_t *r)
     }
 
     if (rc == NGX_ERROR) {
-        ngx_http_graph_attach_session_fail(s, GA_ERR_OUT_OF_MEMORY, 0);
+        ngx_http_graph_attach_session_fail(s, GA_ERR_OUT_OF_MEMORY);
     }
 }
 
@@ -754,14 +756,7 @@ ngx_http_graph_attach_session_created(ngx_http_graph_attach_session_t *s)
         /* nothing was created: nothing to cancel */
 
         s->failed = GA_ERR_UPLOAD_FAILED;
-
-        if (!s->nginx && s->status >= NGX_HTTP_BAD_REQUEST
-            && s->status < 500 && s->answer.len)
-        {
-            s->relay = 1;
-            s->failed_status = s->status;
-            s->failed_answer = s->answer;
-        }
+        ngx_http_graph_attach_session_keep_error(s);
 
         ngx_log_error(NGX_LOG_ERR, s->request->connection->log, 0,
                       "graph_attach: createUploadSession answered %ui",
@@ -893,29 +888,34 @@ ngx_http_graph_attach_session_range_done(ngx_http_graph_attach_session_t *s)
                   "graph_attach: range %L-%L answered %ui, cancelling the "
                   "upload session", s->offset, s->end, s->status);
 
-    if (s->nginx && s->status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
-        ngx_log_error(NGX_LOG_ERR, s->request->connection->log, 0,
-                      "graph_attach: the graph_attach_upload location "
-                      "needs client_max_body_size of at least "
-                      "graph_attach_upload_chunk (%uz)",
-                      s->conf->upload_chunk);
-    }
-
     s->failed = GA_ERR_UPLOAD_FAILED;
-
-    /* Graph's own 4xx, kept: the DELETE's answer replaces the last one */
-
-    if (!s->nginx && s->status >= NGX_HTTP_BAD_REQUEST && s->status < 500
-        && s->answer.len)
-    {
-        s->relay = 1;
-        s->failed_status = s->status;
-        s->failed_answer.data = ngx_pstrdup(s->request->pool, &s->answer);
-        s->failed_answer.len = s->failed_answer.data ? s->answer.len : 0;
-        s->relay = (s->failed_answer.len != 0);
-    }
+    ngx_http_graph_attach_session_keep_error(s);
 
     return ngx_http_graph_attach_session_delete(s);
+}
+
+
+/*
+ * Graph's own 4xx to the last call, kept to be relayed to the client: a
+ * copy, as the DELETE's answer takes the buffer's place
+ */
+
+static void
+ngx_http_graph_attach_session_keep_error(ngx_http_graph_attach_session_t *s)
+{
+    if (s->nginx || s->status < NGX_HTTP_BAD_REQUEST || s->status >= 500
+        || s->answer.len == 0)
+    {
+        return;
+    }
+
+    s->failed_answer.data = ngx_pstrdup(s->request->pool, &s->answer);
+
+    if (s->failed_answer.data) {
+        s->failed_answer.len = s->answer.len;
+        s->failed_status = s->status;
+        s->relay = 1;
+    }
 }
 
 
@@ -965,7 +965,7 @@ ngx_http_graph_attach_session_retry_handler(ngx_event_t *ev)
     ngx_http_set_log_request(c->log, r);
 
     if (ngx_http_graph_attach_session_put(s) != NGX_OK) {
-        ngx_http_graph_attach_session_fail(s, GA_ERR_OUT_OF_MEMORY, 0);
+        ngx_http_graph_attach_session_fail(s, GA_ERR_OUT_OF_MEMORY);
     }
 
     ngx_http_run_posted_requests(c);
@@ -974,10 +974,12 @@ ngx_http_graph_attach_session_retry_handler(ngx_event_t *ev)
 
 static void
 ngx_http_graph_attach_session_fail(ngx_http_graph_attach_session_t *s,
-    ga_err_e err, ngx_uint_t relay)
+    ga_err_e err)
 {
+    /* the module's own failure: no Graph answer is relayed */
+
     s->failed = err;
-    s->relay = relay;
+    s->relay = 0;
 
     if (s->upload_url.len && s->call == NGX_HTTP_GRAPH_ATTACH_SESSION_PUT
         && ngx_http_graph_attach_session_delete(s) == NGX_OK)
