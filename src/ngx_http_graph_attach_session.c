@@ -68,6 +68,8 @@ typedef struct ngx_http_graph_attach_session_s {
     ngx_str_t                              failed_answer;
     unsigned                               relay:1;   /* Graph's own */
     unsigned                               nginx:1;   /* no upstream */
+    unsigned                               calling:1; /* a call is out */
+    unsigned                               client_gone:1;
 
     ngx_log_handler_pt                     log_handler;  /* the core's */
 } ngx_http_graph_attach_session_t;
@@ -88,6 +90,8 @@ static ngx_int_t ngx_http_graph_attach_session_headers(
 static ngx_int_t ngx_http_graph_attach_session_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 static void ngx_http_graph_attach_session_step(ngx_http_request_t *r);
+static void ngx_http_graph_attach_session_check_client(
+    ngx_http_request_t *r);
 static ngx_int_t ngx_http_graph_attach_session_created(
     ngx_http_graph_attach_session_t *s);
 static ngx_int_t ngx_http_graph_attach_session_range_done(
@@ -188,6 +192,7 @@ ngx_http_graph_attach_session_start(ngx_http_request_t *r,
     }
 
     r->write_event_handler = ngx_http_graph_attach_session_step;
+    r->read_event_handler = ngx_http_graph_attach_session_check_client;
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "graph_attach: upload session for %O bytes",
@@ -252,6 +257,11 @@ ngx_http_graph_attach_session_put(ngx_http_graph_attach_session_t *s)
     off_t          pos, from, to;
     ngx_buf_t     *b, *in;
     ngx_chain_t   *cl, *out, **last;
+
+    if (s->client_gone) {
+        /* nobody waits for the attachment any more */
+        return ngx_http_graph_attach_session_delete(s);
+    }
 
     s->end = ngx_min(s->offset + (int64_t) s->conf->upload_chunk, s->total)
              - 1;
@@ -362,15 +372,21 @@ ngx_http_graph_attach_session_call(ngx_http_graph_attach_session_t *s,
 
     /*
      * not in memory: the answer is taken by the session's body filter,
-     * bounded here rather than by subrequest_output_buffer_size
+     * bounded here rather than by subrequest_output_buffer_size.  In the
+     * background: the client's connection stays the client's request's,
+     * whose read handler sees the client leave while a call is out (the
+     * call's own check would end the request with it, leaving the
+     * session open).
      */
 
     if (ngx_http_subrequest(r, uri, NULL, &sr, ps,
-                            NGX_HTTP_SUBREQUEST_WAITED)
+                            NGX_HTTP_SUBREQUEST_BACKGROUND)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
+
+    s->calling = 1;
 
     sctx = ngx_pcalloc(r->pool, sizeof(ngx_http_graph_attach_ctx_t));
     if (sctx == NULL) {
@@ -597,6 +613,16 @@ ngx_http_graph_attach_session_done(ngx_http_request_t *sr, void *data,
 
     ngx_table_elt_t  *h;
 
+    /* a call in the background does not wake its parent by itself */
+
+    if (s->calling) {
+        s->calling = 0;
+
+        if (ngx_http_post_request(s->request, NULL) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
     /*
      * an answer nginx made itself (a 413 of client_max_body_size, a 502
      * when Graph could not be reached) is told apart from Graph's own
@@ -707,7 +733,7 @@ ngx_http_graph_attach_session_step(ngx_http_request_t *r)
     ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
     s = ctx->session;
 
-    if (s == NULL || s->retry.timer_set || r->postponed) {
+    if (s == NULL || s->retry.timer_set || s->calling) {
         /* a call or a retry is still on its way */
         return;
     }
@@ -739,6 +765,113 @@ ngx_http_graph_attach_session_step(ngx_http_request_t *r)
     if (rc == NGX_ERROR) {
         ngx_http_graph_attach_session_fail(s, GA_ERR_OUT_OF_MEMORY);
     }
+}
+
+
+/*
+ * The client's connection while the session lasts: nothing more is read
+ * from it, but a client that closes it gets no attachment.  The call out
+ * is let finish (a range cut off halfway is a lost connection to Graph,
+ * which would be retried), and the session is then cancelled instead of
+ * going on.
+ */
+
+static void
+ngx_http_graph_attach_session_check_client(ngx_http_request_t *r)
+{
+    int                               n;
+    char                              buf[1];
+    ngx_err_t                         err;
+    ngx_event_t                      *rev;
+    ngx_connection_t                 *c;
+    ngx_http_graph_attach_ctx_t      *ctx;
+    ngx_http_graph_attach_session_t  *s;
+
+    c = r->connection;
+    rev = c->read;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+    s = ctx->session;
+
+    if (s == NULL || s->client_gone) {
+        return;
+    }
+
+    err = 0;
+
+#if (NGX_HTTP_V2)
+
+    if (r->stream) {
+
+        /*
+         * a stream reset, or the connection lost: HTTP/2 marks the
+         * stream's connection and calls here.  The mark would end the
+         * request with the next call's end, before the DELETE; it is
+         * taken back until the session is over, and nothing is written
+         * to the stream meanwhile.
+         */
+
+        if (!c->error) {
+            return;
+        }
+
+        c->error = 0;
+        goto gone;
+    }
+
+#endif
+
+#if (NGX_HAVE_EPOLLRDHUP)
+
+    if ((ngx_event_flags & NGX_USE_EPOLL_EVENT) && ngx_use_epoll_rdhup) {
+
+        if (!rev->pending_eof) {
+            return;
+        }
+
+        goto gone;
+    }
+
+#endif
+
+    n = recv(c->fd, buf, 1, MSG_PEEK);
+    err = ngx_socket_errno;
+
+    if (n > 0 || (n == -1 && err == NGX_EAGAIN)) {
+
+        /* a pipelined request waits; level events would repeat */
+
+        if ((ngx_event_flags & NGX_USE_LEVEL_EVENT) && rev->active) {
+            (void) ngx_del_event(rev, NGX_READ_EVENT, 0);
+        }
+
+        return;
+    }
+
+    if (n == 0) {
+        err = 0;
+    }
+
+gone:
+
+    if ((ngx_event_flags & NGX_USE_LEVEL_EVENT) && rev->active) {
+        (void) ngx_del_event(rev, NGX_READ_EVENT, 0);
+    }
+
+    rev->eof = 1;
+    s->client_gone = 1;
+
+    ngx_log_error(NGX_LOG_INFO, c->log, err,
+                  "graph_attach: client closed the connection during the "
+                  "upload session, which is cancelled");
+
+    if (s->retry.timer_set) {
+        /* a range waits to be sent again: cancelled now */
+        ngx_del_timer(&s->retry);
+        ngx_http_graph_attach_session_fail(s, GA_ERR_UPLOAD_FAILED);
+    }
+
+    /* else the call out ends, and ngx_http_graph_attach_session_put() */
 }
 
 
@@ -926,7 +1059,8 @@ ngx_http_graph_attach_session_retry(ngx_http_graph_attach_session_t *s)
 {
     ngx_msec_t  delay;
 
-    if (!(s->status == 0 || s->status == NGX_HTTP_TOO_MANY_REQUESTS
+    if (s->client_gone
+        || !(s->status == 0 || s->status == NGX_HTTP_TOO_MANY_REQUESTS
           || s->status >= NGX_HTTP_INTERNAL_SERVER_ERROR)
         || ++s->tries >= NGX_HTTP_GRAPH_ATTACH_SESSION_TRIES)
     {
@@ -1001,6 +1135,21 @@ ngx_http_graph_attach_session_finish(ngx_http_graph_attach_session_t *s)
 
     r = s->request;
     s->ctx->session = NULL;
+
+    if (s->client_gone) {
+
+        /* nobody to answer; the access log says 499 */
+
+        if (s->failed == GA_ERR_NONE) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "graph_attach: the client left after the last "
+                          "range: the file is attached");
+        }
+
+        r->connection->error = 1;
+        ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
+        return;
+    }
 
     if (s->failed == GA_ERR_NONE) {
         rc = ngx_http_graph_attach_session_answer(s);

@@ -103,9 +103,6 @@ my $design = $t->slurp($t->root . '/docs/design.md');
 my $TODO_LENGTH = $design =~ /without a length whose file is past the\s+threshold is refused/
     ? 'docs/design.md: a body without a length cannot use a session yet '
       . '(411 LengthRequired)' : undef;
-my $TODO_GONE = $design =~ /a client that closes its connection while\s+the module talks to Graph/
-    ? 'docs/design.md: a client that leaves mid-session is not followed '
-      . 'by DELETE yet' : undef;
 
 my $dir = $t->servroot . '/files';
 make_path($dir);
@@ -978,42 +975,111 @@ SKIP: {
 
 # --- the client goes away; nginx reloads --------------------------------------
 
-# a client that leaves while the module talks to Graph: DELETE, nothing
-# attached
-{
-    $t->graph_clear;
-    $t->graph_upload_faults({ range => 2, stall => 3 });
+# A client that leaves while the module talks to Graph: the call out
+# ends, the session is cancelled with DELETE and nothing is attached.
+# Each case: the fault that holds the module where the client leaves,
+# how the client leaves, what must (not) follow.
+sub deletes { grep { $_->{method} eq 'DELETE' }
+              records_of('upload', $t->graph_records) }
+sub puts_from {
+    my ($from) = @_;
+    return grep { $_->{method} eq 'PUT' && $_->{range}
+                  && $_->{range}[0] >= $from }
+           records_of('upload', $t->graph_records);
+}
+
+my $GONE_LOGGED = 0;
+
+sub leave_raw {
+    my ($label, $until) = @_;
     my $raw = $t->build_request(path => path_for('graph'),
                                 parts => [ { name => 'file',
                                              filename => 'gone.bin',
                                              data => $ten } ]);
     my $c = $t->connect(timeout => 30);
     $c->send($raw);
-    ok($t->wait_for(sub {
-           my @r2 = grep { $_->{range} && $_->{range}[0] == 4 * $MiB }
-                    records_of('upload', $t->graph_records);
-           scalar @r2;
-       }, 30), 'disconnect: range 2 is under way');
+    ok($t->wait_for($until, 30), "$label: the module is where it is left");
     $c->close;
+}
+
+sub check_gone {
+    my ($label, %o) = @_;
     my $left = time;
-  TODO: {
-    local $TODO = $TODO_GONE;
-    ok($t->wait_for(sub {
-           my @d = grep { $_->{method} eq 'DELETE' }
-                   records_of('upload', $t->graph_records);
-           scalar @d;
-       }, 15), 'disconnect: the session was cancelled with DELETE');
-    # the stalled range has been answered by now, and whatever the module
-    # does next is done
-    sleep(5 - (time - $left)) if time - $left < 5;
+    ok($t->wait_for(sub { scalar deletes() }, 15),
+       "$label: the session was cancelled with DELETE");
+    # whatever the module does next is done by now
+    sleep(4 - (time - $left)) if time - $left < 4;
     my ($s) = sessions();
-    ok($s && !$s->{complete}, 'disconnect: nothing attached');
-    ok($s && $s->{cancelled}, 'disconnect: the session is cancelled');
-    my @r3 = grep { $_->{method} eq 'PUT' && $_->{range}
-                    && $_->{range}[0] == 8 * $MiB }
-             records_of('upload', $t->graph_records);
-    is(scalar @r3, 0, 'disconnect: no range after the client left');
-  }
+    ok($s && !$s->{complete}, "$label: nothing attached");
+    ok($s && $s->{cancelled}, "$label: the session is cancelled");
+    is(scalar(deletes()), 1, "$label: one DELETE");
+    is(scalar(puts_from($o{no_put_from})), 0,
+       "$label: no range after the client left");
+    my $log = $t->slurp('logs/error.log');
+    my $n = () = $log =~ /\[info\].*client closed the connection during the upload session/g;
+    is($n, ++$GONE_LOGGED, "$label: logged at info, once");
+    unlike($log, qr/signal \d+|exited on/, "$label: no worker crashed");
+}
+
+{
+    $t->graph_clear;
+    $t->graph_upload_faults({ range => 2, stall => 3 });
+    leave_raw('disconnect during a range', sub {
+        scalar puts_from(4 * $MiB) });
+    check_gone('disconnect during a range', no_put_from => 8 * $MiB);
+}
+
+# the range waits to be sent again (Retry-After 30): cancelled at once
+{
+    $t->graph_clear;
+    $t->graph_upload_faults({ range => 2, status => 503,
+                              retry_after => '30' });
+    leave_raw('disconnect during a retry wait', sub {
+        grep { $_->{status} && $_->{status} == 503 } puts_from(4 * $MiB) });
+    my $left = time;
+    check_gone('disconnect during a retry wait', no_put_from => 4 * $MiB + 1);
+    is(scalar(puts_from(4 * $MiB)), 1,
+       'disconnect during a retry wait: range 2 not sent again');
+}
+
+# createUploadSession is out when the client leaves: the session it
+# makes is cancelled, no range sent
+{
+    $t->graph_clear;
+    $t->graph_upload_faults({ create => JSON::PP::true, stall => 3 });
+    leave_raw('disconnect during createUploadSession', sub {
+        scalar records_of('create', $t->graph_records) });
+    check_gone('disconnect during createUploadSession', no_put_from => 0);
+}
+
+# HTTP/2: curl gives up mid-range and resets the stream
+{
+    $t->graph_clear;
+    $t->graph_upload_faults({ range => 2, stall => 4 });
+    my $r = $t->curl('--http2-prior-knowledge', '--max-time', '2',
+                     '-F', "file=\@$ten_file;type=application/zip",
+                     'http://127.0.0.1:' . $t->h2_port . path_for('graph'));
+    is($r->{curl_exit}, 28, 'HTTP/2 disconnect: curl timed out');
+    check_gone('HTTP/2 disconnect', no_put_from => 8 * $MiB);
+    my $ok = $t->curl('--http2-prior-knowledge', '-o', '/dev/null',
+                      'http://127.0.0.1:' . $t->h2_port . '/');
+    ok($ok->{status}, 'HTTP/2 disconnect: the server still answers');
+}
+
+# the last range is out: the file is attached, nothing to cancel
+{
+    $t->graph_clear;
+    $t->graph_upload_faults({ range => 'last', stall => 3 });
+    leave_raw('disconnect during the last range', sub {
+        scalar puts_from(8 * $MiB) });
+    my $left = time;
+    ok($t->wait_for(sub { my ($s) = sessions(); $s && $s->{complete} }, 15),
+       'disconnect during the last range: the file is attached');
+    sleep(2);
+    is(scalar(deletes()), 0, 'disconnect during the last range: no DELETE');
+    like($t->slurp('logs/error.log'),
+         qr/the client left after the last range: the file is attached/,
+         'disconnect during the last range: logged');
 }
 
 # a reload while a session is under way: the old worker finishes it
