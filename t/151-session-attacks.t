@@ -179,8 +179,11 @@ sub evil_script {
 }
 
 sub evil_records {
-    open(my $rf, '<', "$EDIR/records") or return ();
-    return map { $JSON->decode($_) } <$rf>;
+    my @rec;
+    if (open(my $rf, '<', "$EDIR/records")) {
+        @rec = map { $JSON->decode($_) } <$rf>;
+    }
+    return @rec;
 }
 
 # raw HTTP answers
@@ -241,7 +244,9 @@ sub upload {
     my $prefix = $o{prefix} // 'evil';
     $t->graph_clear unless $o{keep};
     my $r = $t->post(path => "/$prefix$MSG",
-                     parts => [ { name => 'file',
+                     parts => [ (map { { name => $_->[0], data => $_->[1] } }
+                                 @{ $o{fields} || [] }),
+                                { name => 'file',
                                   filename => $o{filename} // 'f.bin',
                                   type => 'application/octet-stream',
                                   data => $data } ],
@@ -380,5 +385,190 @@ for my $c (
     };
 }
 
+
+
+# --- attacks that hold ------------------------------------------------------
+
+# uploadUrls off the list, or that do not parse: refused before anything
+# is sent; a listener they name is never contacted
+{
+    my $other = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                      LocalPort => 0, Listen => 8,
+                                      ReuseAddr => 1) or die "listen: $!";
+    $other->blocking(0);
+    my $op = $other->sockport;
+    my $q = '?authtoken=eyJoff-list-' . int(rand(1e9));
+    $t->secret(substr($q, 11));
+    for my $url (
+        "http://127.0.0.1:$EVIL_PORT\@127.0.0.1:$op/x$q",
+        "http://127.0.0.1:$EVIL_PORT\\\@127.0.0.1:$op/x$q",
+        "http://127.0.0.1:$EVIL_PORT\\x$q",
+        "http://127.0.0.1:$op/x$q",
+        "http://127.0.0.1.:$EVIL_PORT/x$q",
+        "http://%31%32%37.0.0.1:$EVIL_PORT/x$q",
+        "http://127.0.0.1:0$EVIL_PORT/x$q" =~ s/:0(\d+)/:$1/r . '#f',
+        "http://127.0.0.1:65536$EVIL_PORT/x$q",
+        "http://[::1]:$EVIL_PORT/x$q",
+        "http://127.0.0.1:$EVIL_PORT/x\r\nHost: evil$q",
+        "http://127.0.0.1:$EVIL_PORT/x y$q",
+        "http://127.0.0.1:$EVIL_PORT/x\x{e9}$q",
+        "http://127.0.0.1:$EVIL_PORT/x%zz$q",
+        "//127.0.0.1:$EVIL_PORT/x$q",
+        "unix:/tmp/x.sock:/x$q",
+        "http://unix:/tmp/x.sock:/x$q",
+        "http://127.0.0.1:$EVIL_PORT/" . ('a' x 5000) . $q,
+    ) {
+        $t->graph_clear;
+        evil_script();
+        $t->graph_queue(status => 201, json => { uploadUrl => $url });
+        my ($r) = upload(keep => 1);
+        $t->seen($r);
+        (my $label = $url) =~ s/[\r\n]/./g;
+        $label = substr($label, 0, 70);
+        subtest "uploadUrl refused: $label" => sub {
+            is($r->{status}, 502, 'status 502') or diag(show($r));
+            like(code_of($r), qr/^(BadUploadSession|UploadHostNotAllowed)$/,
+                 'BadUploadSession or UploadHostNotAllowed');
+            is(scalar(evil_records()), 0, 'nothing sent to evil');
+            ok(!$other->accept, 'the other listener never contacted');
+        };
+    }
+    # not strings, duplicates: the URL checked is the URL used
+    for my $c (
+        [ 'a number', '{"uploadUrl":1}' ],
+        [ 'an array', qq({"uploadUrl":["$EVIL/x$q"]}) ],
+        [ 'an object', qq({"uploadUrl":{"u":"$EVIL/x$q"}}) ],
+        [ 'off the list first, then on it',
+          qq({"uploadUrl":"http://127.0.0.1:$op/x$q",)
+          . qq("UploadUrl":"$EVIL/x$q"}) ],
+        [ 'an escaped NUL', qq({"uploadUrl":"$EVIL/x\\u0000$q"}) ],
+    ) {
+        my ($label, $body) = @$c;
+        $t->graph_clear;
+        evil_script();
+        $t->graph_queue(status => 201, body => $body,
+                        headers => { 'Content-Type' => 'application/json' });
+        my ($r) = upload(keep => 1);
+        $t->seen($r);
+        subtest "uploadUrl refused: $label" => sub {
+            is($r->{status}, 502, 'status 502') or diag(show($r));
+            is(scalar(evil_records()), 0, 'nothing sent to evil');
+            ok(!$other->accept, 'the other listener never contacted');
+        };
+    }
+    close $other;
+}
+
+# Graph's answers out of order: the session is cancelled, every range is
+# sent at most once, the client gets 502 BadUploadSession
+for my $c (
+    [ 'a range before the last answered 201', [ created_201($LOC) ], 1 ],
+    [ 'the last range answered 200', [ $R1, $R2, ranges_200(2999999) ], 3 ],
+    [ 'the last range answered 200 past the end',
+      [ $R1, $R2, ranges_200(3000000) ], 3 ],
+    [ 'nextExpectedRanges going back', [ $R1, ranges_200(0) ], 2 ],
+    [ 'the same nextExpectedRanges again', [ $R1, $R1 ], 2 ],
+    [ 'nextExpectedRanges skipping ahead', [ ranges_200(2097152) ], 1 ],
+    [ 'nextExpectedRanges past the end', [ ranges_200(5000000) ], 1 ],
+    [ 'nextExpectedRanges empty',
+      [ { raw => http(200, [], '{"nextExpectedRanges":[]}') } ], 1 ],
+    [ 'a 200 that is not JSON', [ { raw => http(200, [], 'ok') } ], 1 ],
+) {
+    my ($label, $script, $puts) = @$c;
+    my ($r, @rec) = attack(script => [ @$script, $CANCELLED ]);
+    subtest "out of order: $label" => sub {
+        is($r->{status}, 502, 'status 502') or diag(show($r));
+        is(code_of($r), 'BadUploadSession', 'BadUploadSession');
+        is(scalar(puts_of(@rec)), $puts, "$puts PUTs") or diag(calls(@rec));
+        is(scalar(deletes_of(@rec)), 1, 'one DELETE');
+    };
+}
+
+# Retry-After that is not a number of seconds: a backoff, then on
+for my $ra ('-5', 'Wed, 21 Oct 2037 07:28:00 GMT', '1e9', '0.001') {
+    my ($r, @rec) = attack(script => [
+        { raw => http(503, [ "Retry-After: $ra" ]) }, $R1, $R2,
+        created_201($LOC) ]);
+    subtest "Retry-After: $ra" => sub {
+        is($r->{status}, 201, 'status 201') or diag(show($r));
+        is(scalar(puts_of(@rec)), 4, 'range 1 sent again, once');
+        ok($rec[1]{time} - $rec[0]{time} < 5, 'within seconds');
+    };
+}
+
+# a redirect is not followed; a lost connection every time is bounded
+{
+    my ($r, @rec) = attack(script => [
+        { raw => http(302, [ 'Location: http://127.0.0.1:9/x' ]) },
+        $CANCELLED ]);
+    subtest 'a range answered 302' => sub {
+        is($r->{status}, 502, 'status 502') or diag(show($r));
+        is(code_of($r), 'UploadFailed', 'UploadFailed');
+        is(calls(@rec), 'PUT bytes 0-1048575/3000000, DELETE ',
+           'not followed, cancelled');
+    };
+
+    my $t0 = time;
+    ($r, @rec) = attack(script => [ ({ close => 1 }) x 5, $CANCELLED ]);
+    subtest 'a range never answered' => sub {
+        is($r->{status}, 502, 'status 502') or diag(show($r));
+        is(code_of($r), 'UploadFailed', 'UploadFailed');
+        is(scalar(puts_of(@rec)), 5, 'five tries');
+        is(scalar(deletes_of(@rec)), 1, 'one DELETE');
+        ok(time - $t0 < 30, 'given up within 30 s');
+    };
+}
+
+# a dribbling answer; a huge 4xx body (relayed cut at 8k); many ranges
+{
+    my ($r, @rec) = attack(script => [ { %$R1, dribble => 0.01 }, $R2,
+                                       created_201($LOC) ]);
+    is($r->{status}, 201, 'a 200 one byte at a time: 201')
+        or diag(show($r));
+
+    ($r, @rec) = attack(script => [
+        { raw => http(400, [ 'Content-Type: application/json' ],
+                      '{"error":{"code":"X","message":"' . ('x' x 100000)
+                      . '"}}') }, $CANCELLED ]);
+    subtest 'a range answered 400 with 100 KB' => sub {
+        is($r->{status}, 400, "Graph's status") or diag(show($r));
+        ok(length($r->{body} // '') <= 8192, 'at most 8k relayed');
+        is(scalar(deletes_of(@rec)), 1, 'one DELETE');
+    };
+
+    my $n = 80;
+    ($r, @rec) = attack(prefix => 'tiny', size => $n * 65536 + 1000,
+                        script => [ (map { ranges_200($_ * 65536) } 1 .. $n),
+                                    created_201($LOC) ]);
+    subtest 'ranges of 64k: 81 calls in one request' => sub {
+        is($r->{status}, 201, 'status 201') or diag(show($r));
+        is(scalar(puts_of(@rec)), $n + 1, ($n + 1) . ' PUTs');
+    };
+}
+
+# a client name that is JSON in the createUploadSession body
+{
+    $t->graph_clear;
+    my $name = qq(a","size":1,"x":"\\\x7f\t.bin);
+    my ($r) = upload(prefix => 'evil', keep => 1, seed => 7,
+                     fields => [ [ name => $name ] ]);
+    my ($c) = grep { ($_->{kind} // '') eq 'create' } $t->graph_records;
+    subtest 'a filename made of JSON' => sub {
+        is($r->{status}, 201, 'status 201 (the stand-in took the item)')
+            or diag(show($r));
+        my $item = $c && $c->{json} && $c->{json}{AttachmentItem};
+        is($item && $item->{size}, 3_000_000, 'the size is the file\'s');
+        ok($item && !exists $item->{x}, 'no property of the name\'s');
+    };
+}
+
+# no worker crashed, nothing of an uploadUrl in the log at info and above
+{
+    my @lines = grep { !/\[debug\]/ } split /\n/, $t->slurp('logs/error.log');
+    ok(!grep({ /signal \d+ .*exited|exited on signal|segfault/ } @lines),
+       'no worker crashed');
+    ok(!grep({ /authtoken=(?!\*)/ } @lines),
+       'every authtoken in the log is masked');
+}
 
 $t->done_testing;
