@@ -219,10 +219,18 @@ ga_upload_session_parse(const u_char *json, size_t len, u_char *url,
     if (ranges) {
         first = cJSON_GetArrayItem(ranges, 0);
 
+        /*
+         * a new session expects the file from its first byte: a start
+         * past 0 would have the module skip the bytes before it and
+         * still answer the whole file attached
+         */
+
         if (!cJSON_IsArray(ranges) || !cJSON_IsString(first)
             || ga_upload_range_start(first->valuestring, INT64_MAX, next)
-               != GA_UPLOAD_OK)
+               != GA_UPLOAD_OK
+            || *next != 0)
         {
+            *next = 0;
             rc = GA_UPLOAD_ERR_RANGE;
             goto done;
         }

@@ -68,7 +68,8 @@ int ga_upload_same_origin(const ga_upload_url_t *u,
 /*
  * The answer to createUploadSession: its "uploadUrl" (a valid URL,
  * copied to url, room GA_UPLOAD_URL_MAX) and the first offset of its
- * "nextExpectedRanges" (0 when there is none).  Member names are matched
+ * "nextExpectedRanges" (0 when there is none), which must be 0: a new
+ * session starts at the file's first byte.  Member names are matched
  * case-insensitively: Outlook writes both camelCase and PascalCase.
  */
 int ga_upload_session_parse(const u_char *json, size_t len, u_char *url,

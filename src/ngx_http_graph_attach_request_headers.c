@@ -349,17 +349,35 @@ ngx_http_graph_attach_request_id(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_graph_attach_scrub_handler(ngx_http_request_t *r)
 {
-    ngx_uint_t                    i;
-    ngx_list_part_t              *part;
-    ngx_table_elt_t              *h;
-    ngx_http_graph_attach_ctx_t  *ctx;
+    ngx_uint_t                         i;
+    ngx_list_part_t                   *part;
+    ngx_table_elt_t                   *h;
+    ngx_http_graph_attach_ctx_t       *ctx;
+    ngx_http_graph_attach_loc_conf_t  *alcf;
 
-    /* an upload session's call carries the token on purpose */
+    /*
+     * an upload session's call carries the token on purpose, to Graph
+     * only.  It is routed like any subrequest, by its URI and with none
+     * of the client's headers, so a configuration that routes on them
+     * (an "if" on a header, a rewrite) may send it elsewhere: there the
+     * createUploadSession call is refused, the token unsent.  The PUTs
+     * and the DELETE carry no token.
+     */
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
 
     if (ctx && ctx->session_call) {
-        return NGX_DECLINED;
+        alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
+
+        if (alcf->enable || ctx->upload_url.len) {
+            return NGX_DECLINED;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "graph_attach: the createUploadSession call was "
+                      "routed out of the graph_attach location");
+
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     part = &r->headers_in.headers.part;

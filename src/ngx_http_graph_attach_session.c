@@ -957,16 +957,31 @@ ngx_http_graph_attach_session_range_done(ngx_http_graph_attach_session_t *s)
     size_t          id_len;
 
     if (s->status == NGX_HTTP_CREATED) {
-        if (s->end + 1 != s->total
-            || ga_upload_attachment_id(s->location.data, s->location.len,
-                                       &id, &id_len)
-               != GA_UPLOAD_OK)
-        {
+        if (s->end + 1 != s->total) {
             ngx_log_error(NGX_LOG_ERR, s->request->connection->log, 0,
                           "graph_attach: the last range's answer is not "
                           "understood");
             s->failed = GA_ERR_BAD_UPLOAD_SESSION;
             return ngx_http_graph_attach_session_delete(s);
+        }
+
+        /*
+         * the last range's 201: the file is attached, whatever its
+         * Location says.  Without an id the client is told the outcome
+         * is unknown, never a failure it would answer by sending the
+         * file again; a complete session has nothing to cancel.
+         */
+
+        if (ga_upload_attachment_id(s->location.data, s->location.len,
+                                    &id, &id_len)
+            != GA_UPLOAD_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, s->request->connection->log, 0,
+                          "graph_attach: the last range's 201 has no "
+                          "attachment id: the file is attached");
+            s->failed = GA_ERR_UPLOAD_OUTCOME_UNKNOWN;
+            ngx_http_graph_attach_session_finish(s);
+            return NGX_OK;
         }
 
         s->attachment_id.data = (u_char *) id;

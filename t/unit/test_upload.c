@@ -134,6 +134,13 @@ sessions(void)
           GA_UPLOAD_ERR_RANGE, 0 },
         { "{\"uploadUrl\":\"https://a/b\",\"nextExpectedRanges\":[\"x\"]}",
           GA_UPLOAD_ERR_RANGE, 0 },
+        /* a new session starts at 0: anything else would skip bytes */
+        { "{\"uploadUrl\":\"https://a/b\",\"nextExpectedRanges\":"
+          "[\"2097152-\"]}", GA_UPLOAD_ERR_RANGE, 0 },
+        { "{\"uploadUrl\":\"https://a/b\",\"nextExpectedRanges\":[\"1\"]}",
+          GA_UPLOAD_ERR_RANGE, 0 },
+        { "{\"uploadUrl\":\"https://a/b\",\"nextExpectedRanges\":"
+          "[\"0-99\"]}", GA_UPLOAD_OK, 0 },
         { "", GA_UPLOAD_ERR_JSON, 0 },
     };
 
