@@ -182,6 +182,13 @@ static ngx_command_t  ngx_http_graph_attach_commands[] = {
       offsetof(ngx_http_graph_attach_loc_conf_t, max_fields),
       NULL },
 
+    { ngx_string("graph_attach_max_files"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_graph_attach_loc_conf_t, max_files),
+      NULL },
+
       ngx_null_command
 };
 
@@ -292,6 +299,7 @@ ngx_http_graph_attach_create_loc_conf(ngx_conf_t *cf)
     alcf->part_header_size = NGX_CONF_UNSET_SIZE;
     alcf->part_headers = NGX_CONF_UNSET_UINT;
     alcf->max_fields = NGX_CONF_UNSET_UINT;
+    alcf->max_files = NGX_CONF_UNSET_UINT;
     alcf->upload_threshold = NGX_CONF_UNSET_SIZE;
     alcf->upload_chunk = NGX_CONF_UNSET_SIZE;
     alcf->upload_hosts = NGX_CONF_UNSET_PTR;
@@ -363,6 +371,16 @@ ngx_http_graph_attach_merge_loc_conf(ngx_conf_t *cf, void *parent,
                               prev->part_header_size, 8192);
     ngx_conf_merge_uint_value(conf->part_headers, prev->part_headers, 16);
     ngx_conf_merge_uint_value(conf->max_fields, prev->max_fields, 32);
+    ngx_conf_merge_uint_value(conf->max_files, prev->max_files, 10);
+
+    /* Graph takes 4 concurrent requests a mailbox; one at a time here */
+
+    if (conf->max_files < 1 || conf->max_files > 100) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"graph_attach_max_files\" must be "
+                           "between 1 and 100");
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->part_header_size < 256 || conf->part_header_size > 65536) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -445,7 +463,7 @@ ngx_http_graph_attach_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    if (ngx_http_graph_attach_session_filter_init(cf) != NGX_OK) {
+    if (ngx_http_graph_attach_call_filter_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 

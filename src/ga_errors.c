@@ -149,6 +149,12 @@ static const ga_error_t  ga_errors[GA_ERR_LAST] = {
     [GA_ERR_UPLOAD_OUTCOME_UNKNOWN] = { 502, "UploadOutcomeUnknown",
         "Microsoft Graph's answer to the last range was lost, and the file "
         "may be attached: look before sending it again." },
+    [GA_ERR_ATTACH_FAILED] = { 502, "AttachFailed",
+        "Microsoft Graph refused to add an attachment for now; none of this "
+        "upload's files is attached." },
+    [GA_ERR_ATTACH_OUTCOME_UNKNOWN] = { 502, "AttachOutcomeUnknown",
+        "Microsoft Graph's answer to adding an attachment was lost, and that "
+        "file may be attached: look before sending it again." },
 
     [GA_ERR_NGINX_BAD_REQUEST] = { 400, "BadRequest",
         "The request could not be read." },

@@ -87,6 +87,10 @@ typedef enum {
     GA_ERR_BAD_UPLOAD_SESSION,
     GA_ERR_UPLOAD_OUTCOME_UNKNOWN,
 
+    /* several files */
+    GA_ERR_ATTACH_FAILED,
+    GA_ERR_ATTACH_OUTCOME_UNKNOWN,
+
     /* responses nginx made itself, by status */
     GA_ERR_NGINX_BAD_REQUEST,
     GA_ERR_NGINX_FORBIDDEN,

@@ -87,6 +87,7 @@ typedef struct {
     size_t                     part_header_size;
     ngx_uint_t                 part_headers;
     ngx_uint_t                 max_fields;
+    ngx_uint_t                 max_files;
 } ngx_http_graph_attach_loc_conf_t;
 
 
@@ -109,17 +110,22 @@ typedef struct {
 
     /* the body: the form, the attachment it holds, the JSON writer */
     ngx_http_graph_attach_form_t          *form;
-    ngx_http_graph_attach_attachment_t    *attachment;
+    ngx_http_graph_attach_attachment_t    *attachment;   /* the first */
+    ngx_array_t                           *attachments;  /* all, in order */
     ngx_http_graph_attach_writer_t        *writer;
     off_t                                  received;      /* raw bytes */
     off_t                                  body_limit;
 
-    /* an upload session (_session.c), and in its subrequests the URL */
-    struct ngx_http_graph_attach_session_s  *session;
+    /* the calls of several files or a session (_plan.c); in a call's
+     * subrequest, the call, and the uploadUrl for an upload location */
+    struct ngx_http_graph_attach_plan_s   *plan;
+    struct ngx_http_graph_attach_call_s   *call;
     ngx_str_t                              upload_url;
     off_t                                  call_length;   /* its body's */
 
     ga_error_t                             error;     /* the answer */
+    ngx_uint_t                             error_index;   /* 1-based file */
+    ngx_str_t                              error_name;
     ngx_str_t                              error_json;    /* replacement */
     ngx_int_t                              phase_rc;
 
@@ -188,12 +194,14 @@ ngx_http_graph_attach_log_due(time_t *last)
 /* ngx_http_graph_attach_handler.c */
 ngx_int_t ngx_http_graph_attach_handler(ngx_http_request_t *r);
 
-/* ngx_http_graph_attach_session.c */
-ngx_int_t ngx_http_graph_attach_session_start(ngx_http_request_t *r,
+/* ngx_http_graph_attach_plan.c (and _session.c, _call.c) */
+ngx_int_t ngx_http_graph_attach_plan_start(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx);
+ngx_int_t ngx_http_graph_attach_call_filter_init(ngx_conf_t *cf);
+
+/* ngx_http_graph_attach_session.c */
 char *ngx_http_graph_attach_upload_hosts(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-ngx_int_t ngx_http_graph_attach_session_filter_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_graph_attach_upload_hosts_merge(ngx_conf_t *cf,
     ngx_http_graph_attach_loc_conf_t *prev,
     ngx_http_graph_attach_loc_conf_t *conf);

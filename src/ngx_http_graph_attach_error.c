@@ -19,10 +19,11 @@
 #include "ngx_http_graph_attach.h"
 #include "ngx_http_graph_attach_token.h"
 #include "ga_json.h"
+#include "ga_utf8.h"
 
 
 static ngx_int_t ngx_http_graph_attach_error_body(ngx_http_request_t *r,
-    const ga_error_t *err, ngx_str_t *json);
+    ngx_http_graph_attach_ctx_t *ctx, ngx_str_t *json);
 static void ngx_http_graph_attach_json_headers(ngx_http_request_t *r,
     size_t len);
 static ngx_int_t ngx_http_graph_attach_error_header_filter(
@@ -65,7 +66,7 @@ ngx_http_graph_attach_send_error(ngx_http_request_t *r,
                   "graph_attach: %ui %s", ctx->error.status,
                   ctx->error.code);
 
-    if (ngx_http_graph_attach_error_body(r, &ctx->error, &json) != NGX_OK) {
+    if (ngx_http_graph_attach_error_body(r, ctx, &json) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -127,19 +128,37 @@ ngx_http_graph_attach_send_error(ngx_http_request_t *r,
 }
 
 
+/*
+ * {"error":{"code":...,"message":...}}, and in a form of several files
+ * "innerError":{"index":n,"name":...} saying which file (the name only
+ * when it is UTF-8: a name refused for its bytes is not repeated)
+ */
+
 static ngx_int_t
 ngx_http_graph_attach_error_body(ngx_http_request_t *r,
-    const ga_error_t *err, ngx_str_t *json)
+    ngx_http_graph_attach_ctx_t *ctx, ngx_str_t *json)
 {
-    size_t   code_len, message_len;
-    u_char  *p;
+    size_t             code_len, message_len;
+    u_char            *p;
+    ngx_str_t         *name;
+    const ga_error_t  *err;
+
+    err = &ctx->error;
+    name = &ctx->error_name;
+
+    if (name->len > 1024 || !ga_utf8_valid(name->data, name->len)) {
+        name = NULL;
+    }
 
     code_len = ngx_strlen(err->code);
     message_len = ngx_strlen(err->message);
 
     json->len = sizeof("{\"error\":{\"code\":\"\",\"message\":\"\"}}\n") - 1
                 + ga_json_escape_len((u_char *) err->code, code_len)
-                + ga_json_escape_len((u_char *) err->message, message_len);
+                + ga_json_escape_len((u_char *) err->message, message_len)
+                + sizeof(",\"innerError\":{\"index\":,\"name\":\"\"}") - 1
+                + NGX_INT_T_LEN
+                + (name ? ga_json_escape_len(name->data, name->len) : 0);
 
     json->data = ngx_pnalloc(r->pool, json->len);
     if (json->data == NULL) {
@@ -151,7 +170,21 @@ ngx_http_graph_attach_error_body(ngx_http_request_t *r,
     p = ga_json_escape(p, (u_char *) err->code, code_len);
     p = ngx_cpymem(p, "\",\"message\":\"", sizeof("\",\"message\":\"") - 1);
     p = ga_json_escape(p, (u_char *) err->message, message_len);
-    p = ngx_cpymem(p, "\"}}\n", sizeof("\"}}\n") - 1);
+    *p++ = '"';
+
+    if (ctx->error_index) {
+        p = ngx_sprintf(p, ",\"innerError\":{\"index\":%ui", ctx->error_index);
+
+        if (name) {
+            p = ngx_cpymem(p, ",\"name\":\"", sizeof(",\"name\":\"") - 1);
+            p = ga_json_escape(p, name->data, name->len);
+            *p++ = '"';
+        }
+
+        *p++ = '}';
+    }
+
+    p = ngx_cpymem(p, "}}\n", sizeof("}}\n") - 1);
 
     json->len = p - json->data;
 
@@ -220,18 +253,16 @@ ngx_http_graph_attach_error_header_filter(ngx_http_request_t *r)
     ctx->finalized = 1;
     ctx->filtering = 0;
 
-    if (ctx->error.status == r->err_status) {
-        err = ctx->error;
-
-    } else {
+    if (ctx->error.status != r->err_status) {
         err = *ga_error(ga_error_for_status(r->err_status));
         err.status = r->err_status;
 
-        /* what $graph_attach_result reports */
+        /* what $graph_attach_result reports; no file of the form's */
         ctx->error = err;
+        ctx->error_index = 0;
     }
 
-    if (ngx_http_graph_attach_error_body(r, &err, &ctx->error_json)
+    if (ngx_http_graph_attach_error_body(r, ctx, &ctx->error_json)
         != NGX_OK)
     {
         return NGX_ERROR;

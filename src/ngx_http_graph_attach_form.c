@@ -2,11 +2,17 @@
 /*
  * Copyright (C) graph-attach authors
  *
- * The form: what each multipart part means for the attachment.  The
- * multipart parser calls back here as parts stream by: the file part's
+ * The form: what each multipart part means for the attachments.  The
+ * multipart parser calls back here as parts stream by: each file part's
  * bytes go to the attachment writer at once, text fields are kept, and
- * once the form is complete the attachment is judged by the policy and
- * its last properties (name, contentType, isInline, contentId) written.
+ * once the form is complete every attachment is judged by the policy and
+ * (one file alone) its last properties (name, contentType, isInline,
+ * contentId) written.
+ *
+ * Several files: the n-th field of a kind (name, contentType, isInline,
+ * contentId) is the n-th file's, in form order wherever it stands, and
+ * an empty one stands for the default; more fields of a kind than files
+ * is the repeated field it is with one file.
  */
 
 
@@ -38,12 +44,22 @@ typedef enum {
 } ngx_http_graph_attach_part_e;
 
 
+typedef enum {
+    NGX_HTTP_GRAPH_ATTACH_FIELD_NAME = 0,
+    NGX_HTTP_GRAPH_ATTACH_FIELD_CONTENT_TYPE,
+    NGX_HTTP_GRAPH_ATTACH_FIELD_IS_INLINE,
+    NGX_HTTP_GRAPH_ATTACH_FIELD_CONTENT_ID,
+    NGX_HTTP_GRAPH_ATTACH_FIELDS
+} ngx_http_graph_attach_field_e;
+
+
 struct ngx_http_graph_attach_form_s {
     ga_multipart_t                         mp;
 
     ngx_http_graph_attach_ctx_t           *ctx;          /* for errors */
     ngx_http_graph_attach_writer_t        *writer;
-    ngx_http_graph_attach_attachment_t    *attachment;
+    ngx_http_graph_attach_attachment_t    *attachment;   /* the last */
+    ngx_array_t                            attachments;  /* of pointers */
     ngx_http_graph_attach_loc_conf_t      *conf;
 
     u_char                                *header_line;  /* parser's */
@@ -57,7 +73,10 @@ struct ngx_http_graph_attach_form_s {
     unsigned                               part_has_disposition:1;
     unsigned                               part_has_type:1;
 
-    /* text fields, each NULL data when absent */
+    /* text fields in form order, by kind; each an ngx_str_t */
+    ngx_array_t                            values[NGX_HTTP_GRAPH_ATTACH_FIELDS];
+
+    /* the attachment being completed: its fields, NULL data when absent */
     ngx_str_t                              field_name;
     ngx_str_t                              field_content_type;
     ngx_str_t                              field_is_inline;
@@ -65,6 +84,7 @@ struct ngx_http_graph_attach_form_s {
     ngx_str_t                             *field;        /* being read */
 
     ngx_uint_t                             parts;
+    ngx_uint_t                             fields;     /* parts not files */
 
     ngx_pool_t                            *pool;
     ngx_log_t                             *log;
@@ -89,9 +109,13 @@ static ngx_int_t ngx_http_graph_attach_file_data(
 static ngx_int_t ngx_http_graph_attach_disposition(
     ngx_http_graph_attach_form_t *form, const u_char *value, size_t len);
 static ga_err_e ngx_http_graph_attach_form_complete(
-    ngx_http_graph_attach_form_t *form);
+    ngx_http_graph_attach_form_t *form, ngx_http_graph_attach_attachment_t *a,
+    ngx_uint_t n);
+static ngx_str_t ngx_http_graph_attach_field_of(
+    ngx_http_graph_attach_form_t *form, ngx_http_graph_attach_field_e kind,
+    ngx_uint_t n);
 static ga_err_e ngx_http_graph_attach_final_type(
-    ngx_http_graph_attach_form_t *form);
+    ngx_http_graph_attach_form_t *form, ngx_http_graph_attach_attachment_t *a);
 static ngx_int_t ngx_http_graph_attach_printable(ngx_str_t *s, size_t max);
 
 
@@ -111,6 +135,7 @@ ngx_http_graph_attach_form_create(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx, ngx_http_graph_attach_writer_t *writer,
     u_char *boundary, size_t boundary_len)
 {
+    ngx_uint_t                           i;
     ngx_pool_cleanup_t                  *cln;
     ngx_http_graph_attach_form_t        *form;
     ngx_http_graph_attach_loc_conf_t    *alcf;
@@ -149,6 +174,24 @@ ngx_http_graph_attach_form_create(ngx_http_request_t *r,
     {
         return NULL;
     }
+
+    if (ngx_array_init(&form->attachments, r->pool, 1,
+                       sizeof(ngx_http_graph_attach_attachment_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    for (i = 0; i < NGX_HTTP_GRAPH_ATTACH_FIELDS; i++) {
+        if (ngx_array_init(&form->values[i], r->pool, 1, sizeof(ngx_str_t))
+            != NGX_OK)
+        {
+            return NULL;
+        }
+    }
+
+    *(ngx_http_graph_attach_attachment_t **)
+                                     ngx_array_push(&form->attachments) = a;
 
     form->ctx = ctx;
     form->writer = writer;
@@ -205,7 +248,14 @@ ngx_http_graph_attach_form_cleanup(void *data)
 ngx_http_graph_attach_attachment_t *
 ngx_http_graph_attach_form_attachment(ngx_http_graph_attach_form_t *form)
 {
-    return form->attachment;
+    return *(ngx_http_graph_attach_attachment_t **) form->attachments.elts;
+}
+
+
+ngx_array_t *
+ngx_http_graph_attach_form_attachments(ngx_http_graph_attach_form_t *form)
+{
+    return &form->attachments;
 }
 
 
@@ -225,16 +275,19 @@ ngx_http_graph_attach_form_feed(ngx_http_graph_attach_form_t *form,
 }
 
 
-/* the end of the body: the form must be whole and hold one file */
+/*
+ * The end of the body: the form must be whole and hold a file; every
+ * file is judged before anything is sent, and the first refused one
+ * refuses the form
+ */
 
 ngx_int_t
 ngx_http_graph_attach_form_end(ngx_http_graph_attach_form_t *form)
 {
-    int                                  rc;
-    ga_err_e                             err;
-    ngx_http_graph_attach_attachment_t  *a;
-
-    a = form->attachment;
+    int                                   rc;
+    ga_err_e                              err;
+    ngx_uint_t                            i, n;
+    ngx_http_graph_attach_attachment_t  **all, *a;
 
     rc = ga_multipart_finish(&form->mp);
 
@@ -243,28 +296,47 @@ ngx_http_graph_attach_form_end(ngx_http_graph_attach_form_t *form)
         return NGX_ERROR;
     }
 
-    if (!a->started) {
+    all = form->attachments.elts;
+    n = form->attachments.nelts;
+
+    if (!all[0]->started) {
         ngx_http_graph_attach_set_error(form->ctx, GA_ERR_NO_FILE_PART);
         return NGX_ERROR;
     }
 
-    if (a->size == 0) {
-        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_EMPTY_FILE);
-        return NGX_ERROR;
+    for (i = 0; i < NGX_HTTP_GRAPH_ATTACH_FIELDS; i++) {
+        if (form->values[i].nelts > n) {
+            ngx_http_graph_attach_set_error(form->ctx, GA_ERR_FIELD_REPEATED);
+            return NGX_ERROR;
+        }
     }
 
+    for (i = 0; i < n; i++) {
+        a = all[i];
 
-    err = ngx_http_graph_attach_form_complete(form);
+        err = (a->size == 0) ? GA_ERR_EMPTY_FILE
+                             : ngx_http_graph_attach_form_complete(form, a, i);
 
-    if (err == GA_ERR_NONE
-        && ngx_http_graph_attach_writer_properties(form->writer, a)
+        if (err != GA_ERR_NONE) {
+            ngx_http_graph_attach_set_error(form->ctx, err);
+
+            if (n > 1) {
+                /* which file, in the error's innerError */
+                form->ctx->error_index = i + 1;
+                form->ctx->error_name = a->name.data ? a->name : a->filename;
+            }
+
+            return NGX_ERROR;
+        }
+    }
+
+    /* one file: its JSON is the body proxy_pass sends */
+
+    if (n == 1
+        && ngx_http_graph_attach_writer_properties(form->writer, all[0])
            != NGX_OK)
     {
-        err = GA_ERR_OUT_OF_MEMORY;
-    }
-
-    if (err != GA_ERR_NONE) {
-        ngx_http_graph_attach_set_error(form->ctx, err);
+        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_OUT_OF_MEMORY);
         return NGX_ERROR;
     }
 
@@ -312,7 +384,7 @@ ngx_http_graph_attach_part_begin(void *data)
      * costs a callback round each
      */
 
-    if (++form->parts > form->conf->max_fields + 1) {
+    if (++form->parts > form->conf->max_fields + form->conf->max_files) {
         ngx_http_graph_attach_set_error(form->ctx, GA_ERR_TOO_MANY_FIELDS);
         return -1;
     }
@@ -519,9 +591,19 @@ ngx_http_graph_attach_part_headers_done(void *data)
     ngx_http_graph_attach_form_t *form = data;
 
     ngx_str_t                     *field;
+    ngx_array_t                   *values;
 
     if (!form->part_has_disposition) {
         ngx_http_graph_attach_set_error(form->ctx, GA_ERR_NO_DISPOSITION);
+        return -1;
+    }
+
+    /* graph_attach_max_fields counts the parts that are not files */
+
+    if (form->part != NGX_HTTP_GRAPH_ATTACH_PART_FILE
+        && ++form->fields > form->conf->max_fields)
+    {
+        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_TOO_MANY_FIELDS);
         return -1;
     }
 
@@ -531,27 +613,34 @@ ngx_http_graph_attach_part_headers_done(void *data)
         return ngx_http_graph_attach_file_begin(form) == NGX_OK ? 0 : -1;
 
     case NGX_HTTP_GRAPH_ATTACH_PART_NAME:
-        field = &form->field_name;
+        values = &form->values[NGX_HTTP_GRAPH_ATTACH_FIELD_NAME];
         break;
 
     case NGX_HTTP_GRAPH_ATTACH_PART_CONTENT_TYPE:
-        field = &form->field_content_type;
+        values = &form->values[NGX_HTTP_GRAPH_ATTACH_FIELD_CONTENT_TYPE];
         break;
 
     case NGX_HTTP_GRAPH_ATTACH_PART_IS_INLINE:
-        field = &form->field_is_inline;
+        values = &form->values[NGX_HTTP_GRAPH_ATTACH_FIELD_IS_INLINE];
         break;
 
     case NGX_HTTP_GRAPH_ATTACH_PART_CONTENT_ID:
-        field = &form->field_content_id;
+        values = &form->values[NGX_HTTP_GRAPH_ATTACH_FIELD_CONTENT_ID];
         break;
 
     default:
         return 0;
     }
 
-    if (field->data) {
+    /* one a file at most; more than the files is judged at the end */
+
+    if (values->nelts >= form->conf->max_files) {
         ngx_http_graph_attach_set_error(form->ctx, GA_ERR_FIELD_REPEATED);
+        return -1;
+    }
+
+    field = ngx_array_push(values);
+    if (field == NULL) {
         return -1;
     }
 
@@ -570,13 +659,27 @@ ngx_http_graph_attach_part_headers_done(void *data)
 static ngx_int_t
 ngx_http_graph_attach_file_begin(ngx_http_graph_attach_form_t *form)
 {
-    ngx_http_graph_attach_attachment_t  *a;
+    ngx_http_graph_attach_attachment_t  *a, **next;
 
     a = form->attachment;
 
     if (a->started) {
-        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_TOO_MANY_FILES);
-        return NGX_ERROR;
+
+        if (form->attachments.nelts >= form->conf->max_files) {
+            ngx_http_graph_attach_set_error(form->ctx, GA_ERR_TOO_MANY_FILES);
+            return NGX_ERROR;
+        }
+
+        /* $graph_attach_sha256 is the first file's: no digest here */
+
+        a = ngx_pcalloc(form->pool, sizeof(ngx_http_graph_attach_attachment_t));
+        next = ngx_array_push(&form->attachments);
+        if (a == NULL || next == NULL) {
+            return NGX_ERROR;
+        }
+
+        *next = a;
+        form->attachment = a;
     }
 
     a->started = 1;
@@ -601,7 +704,15 @@ ngx_http_graph_attach_file_begin(ngx_http_graph_attach_form_t *form)
         ngx_str_set(&a->declared_type, "application/octet-stream");
     }
 
-    return ngx_http_graph_attach_writer_file_begin(form->writer);
+    if (ngx_http_graph_attach_writer_file_begin(form->writer) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* where its bytes (base64 or raw) start in the converted body */
+
+    a->body_start = form->writer->size;
+
+    return NGX_OK;
 }
 
 
@@ -712,8 +823,13 @@ ngx_http_graph_attach_part_end(void *data)
         return -1;
     }
 
-    return ngx_http_graph_attach_writer_file_end(form->writer) == NGX_OK
-           ? 0 : -1;
+    if (ngx_http_graph_attach_writer_file_end(form->writer) != NGX_OK) {
+        return -1;
+    }
+
+    a->body_end = form->writer->size;
+
+    return 0;
 }
 
 
@@ -723,13 +839,21 @@ ngx_http_graph_attach_part_end(void *data)
  */
 
 static ga_err_e
-ngx_http_graph_attach_form_complete(ngx_http_graph_attach_form_t *form)
+ngx_http_graph_attach_form_complete(ngx_http_graph_attach_form_t *form,
+    ngx_http_graph_attach_attachment_t *a, ngx_uint_t n)
 {
-    ga_err_e                             err;
-    ngx_str_t                           *name, *v;
-    ngx_http_graph_attach_attachment_t  *a;
+    ga_err_e    err;
+    ngx_str_t  *name, *v;
 
-    a = form->attachment;
+    form->field_name = ngx_http_graph_attach_field_of(form,
+                                    NGX_HTTP_GRAPH_ATTACH_FIELD_NAME, n);
+    form->field_content_type = ngx_http_graph_attach_field_of(form,
+                                    NGX_HTTP_GRAPH_ATTACH_FIELD_CONTENT_TYPE, n);
+    form->field_is_inline = ngx_http_graph_attach_field_of(form,
+                                    NGX_HTTP_GRAPH_ATTACH_FIELD_IS_INLINE, n);
+    form->field_content_id = ngx_http_graph_attach_field_of(form,
+                                    NGX_HTTP_GRAPH_ATTACH_FIELD_CONTENT_ID, n);
+
     name = &a->name;
 
     *name = form->field_name.data ? form->field_name : a->filename;
@@ -747,7 +871,7 @@ ngx_http_graph_attach_form_complete(ngx_http_graph_attach_form_t *form)
         return GA_ERR_NAME_ENCODED_WORD;
     }
 
-    err = ngx_http_graph_attach_final_type(form);
+    err = ngx_http_graph_attach_final_type(form, a);
     if (err != GA_ERR_NONE) {
         return err;
     }
@@ -793,15 +917,40 @@ ngx_http_graph_attach_form_complete(ngx_http_graph_attach_form_t *form)
  * parameter such as name="x.exe" would be a second name no rule saw
  */
 
-static ga_err_e
-ngx_http_graph_attach_final_type(ngx_http_graph_attach_form_t *form)
-{
-    u_char                              *p;
-    size_t                               n;
-    ngx_str_t                           *declared;
-    ngx_http_graph_attach_attachment_t  *a;
+/*
+ * The n-th field of a kind, for the n-th file; NULL data when there is
+ * none, or when it is empty in a form of several files
+ */
 
-    a = form->attachment;
+static ngx_str_t
+ngx_http_graph_attach_field_of(ngx_http_graph_attach_form_t *form,
+    ngx_http_graph_attach_field_e kind, ngx_uint_t n)
+{
+    ngx_str_t   none = ngx_null_string;
+    ngx_str_t  *v;
+
+    if (n >= form->values[kind].nelts) {
+        return none;
+    }
+
+    v = form->values[kind].elts;
+
+    if (v[n].len == 0 && form->attachments.nelts > 1) {
+        return none;
+    }
+
+    return v[n];
+}
+
+
+static ga_err_e
+ngx_http_graph_attach_final_type(ngx_http_graph_attach_form_t *form,
+    ngx_http_graph_attach_attachment_t *a)
+{
+    u_char      *p;
+    size_t       n;
+    ngx_str_t   *declared;
+
     declared = &a->declared_type;
 
     if (form->field_content_type.data) {

@@ -32,6 +32,8 @@ void ngx_http_graph_attach_form_feed(ngx_http_graph_attach_form_t *form,
 ngx_int_t ngx_http_graph_attach_form_end(ngx_http_graph_attach_form_t *form);
 ngx_http_graph_attach_attachment_t *ngx_http_graph_attach_form_attachment(
     ngx_http_graph_attach_form_t *form);
+ngx_array_t *ngx_http_graph_attach_form_attachments(
+    ngx_http_graph_attach_form_t *form);
 
 
 #endif /* _NGX_HTTP_GRAPH_ATTACH_FORM_H_INCLUDED_ */

@@ -472,22 +472,29 @@ ngx_http_graph_attach_continue(ngx_http_request_t *r,
     ngx_int_t                          rc;
     ngx_http_graph_attach_loc_conf_t  *alcf;
 
-    if (ctx->error.status == 0 && ctx->writer->raw) {
-        alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
 
-        if (ctx->attachment->size >= (off_t) alcf->upload_threshold) {
+    if (ctx->error.status == 0
+        && (ctx->attachments->nelts > 1
+            || (ctx->writer->raw
+                && ctx->attachment->size >= (off_t) alcf->upload_threshold)))
+    {
+        /*
+         * several files, or one that went to the temp file as it is for
+         * a session: the module's own calls, not proxy_pass
+         */
 
-            /* the file went to the temp file as it is: a session */
-
-            if (ngx_http_graph_attach_session_start(r, ctx) == NGX_OK) {
-                return;
-            }
-
-            ngx_http_graph_attach_set_error(ctx, GA_ERR_OUT_OF_MEMORY);
-
-        } else if (ngx_http_graph_attach_simple_from_raw(r, ctx) != NGX_OK) {
-            ngx_http_graph_attach_set_error(ctx, GA_ERR_OUT_OF_MEMORY);
+        if (ngx_http_graph_attach_plan_start(r, ctx) == NGX_OK) {
+            return;
         }
+
+        ctx->plan = NULL;
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_OUT_OF_MEMORY);
+
+    } else if (ctx->error.status == 0 && ctx->writer->raw
+               && ngx_http_graph_attach_simple_from_raw(r, ctx) != NGX_OK)
+    {
+        ngx_http_graph_attach_set_error(ctx, GA_ERR_OUT_OF_MEMORY);
     }
 
     if (ctx->error.status == 0

@@ -64,6 +64,7 @@ ngx_http_graph_attach_request_body_init(ngx_http_request_t *r,
     }
 
     ctx->attachment = ngx_http_graph_attach_form_attachment(ctx->form);
+    ctx->attachments = ngx_http_graph_attach_form_attachments(ctx->form);
     ctx->body_limit = alcf->max_size + NGX_HTTP_GRAPH_ATTACH_FORM_ALLOWANCE;
     ctx->filtering = 1;
 

@@ -4,8 +4,8 @@
  *
  * Upload sessions: a file past graph_attach_upload_threshold, kept as it
  * is in the request body's temp file, goes to Graph in three kinds of
- * calls, each a subrequest of the client's request so that proxy_pass
- * (its upstream, TLS and timeouts) makes it:
+ * calls (_call.c), each a subrequest of the client's request so that
+ * proxy_pass (its upstream, TLS and timeouts) makes it:
  *
  *   POST {graph path}/attachments/createUploadSession   the graph_attach
  *        location, with the token and the AttachmentItem;
@@ -13,9 +13,10 @@
  *        straight from the temp file, without Authorization;
  *   DELETE uploadUrl                                    the same, to cancel.
  *
- * One call at a time: each one's end wakes the client's request, whose
- * write event handler (ngx_http_graph_attach_session_step()) reads the
- * answer and makes the next call, or answers the client.
+ * One call at a time, the plan's (_plan.c): each one's end wakes the
+ * client's request, whose write event handler hands the answer here
+ * (ngx_http_graph_attach_session_step()) for the next call, until the
+ * session tells the plan how it went.
  */
 
 
@@ -24,13 +25,9 @@
 #include <ngx_http.h>
 
 #include "ngx_http_graph_attach.h"
-#include "ngx_http_graph_attach_writer.h"
+#include "ngx_http_graph_attach_plan.h"
 #include "ga_json.h"
 #include "ga_upload.h"
-
-
-#define NGX_HTTP_GRAPH_ATTACH_SESSION_TRIES    5
-#define NGX_HTTP_GRAPH_ATTACH_SESSION_ANSWER   8192
 
 
 typedef enum {
@@ -40,94 +37,60 @@ typedef enum {
 } ngx_http_graph_attach_session_call_e;
 
 
-typedef struct ngx_http_graph_attach_session_s {
+struct ngx_http_graph_attach_session_s {
+    ngx_http_graph_attach_plan_t          *plan;
+    ngx_http_graph_attach_call_t          *call;      /* the plan's */
     ngx_http_request_t                    *request;
-    ngx_http_graph_attach_ctx_t           *ctx;
     ngx_http_graph_attach_loc_conf_t      *conf;
+    ngx_http_graph_attach_attachment_t    *attachment;
 
-    ngx_http_graph_attach_session_call_e   call;
+    ngx_http_graph_attach_session_call_e   kind;      /* of the call out */
     ngx_uint_t                             tries;     /* of this range */
-    ngx_event_t                            retry;
 
     ngx_str_t                              upload_url;
     int64_t                                total;
+    off_t                                  base;      /* in the body */
     int64_t                                offset;    /* next range */
     int64_t                                end;       /* sent range's */
 
-    /* the answer to the last call */
-    ngx_uint_t                             status;
-    ngx_str_t                              answer;
-    ngx_str_t                              location;
-    time_t                                 retry_after;
-
-    ngx_str_t                              attachment_id;
-
-    /* the error to answer with once a DELETE has cancelled the session */
-    ga_err_e                               failed;
-    ngx_uint_t                             failed_status;
-    ngx_str_t                              failed_answer;
-    unsigned                               relay:1;   /* Graph's own */
-    unsigned                               nginx:1;   /* no upstream */
-    unsigned                               calling:1; /* a call is out */
-    unsigned                               client_gone:1;
+    /* how it went; a failure stands once a DELETE has cancelled it */
+    ngx_http_graph_attach_result_t         result;
 
     ngx_log_handler_pt                     log_handler;  /* the core's */
-} ngx_http_graph_attach_session_t;
+};
 
 
-static ngx_int_t ngx_http_graph_attach_session_call(
-    ngx_http_graph_attach_session_t *s, ngx_str_t *uri, ngx_str_t *method,
-    ngx_chain_t *body, off_t body_len);
 static ngx_int_t ngx_http_graph_attach_session_create(
     ngx_http_graph_attach_session_t *s);
 static ngx_int_t ngx_http_graph_attach_session_put(
     ngx_http_graph_attach_session_t *s);
 static ngx_int_t ngx_http_graph_attach_session_delete(
     ngx_http_graph_attach_session_t *s);
-static ngx_int_t ngx_http_graph_attach_session_headers(
-    ngx_http_graph_attach_session_t *s, ngx_http_request_t *sr,
-    ngx_http_graph_attach_ctx_t *sctx, ngx_chain_t *body, off_t body_len);
-static ngx_int_t ngx_http_graph_attach_session_done(ngx_http_request_t *sr,
-    void *data, ngx_int_t rc);
-static void ngx_http_graph_attach_session_step(ngx_http_request_t *r);
-static void ngx_http_graph_attach_session_check_client(
-    ngx_http_request_t *r);
 static ngx_int_t ngx_http_graph_attach_session_created(
     ngx_http_graph_attach_session_t *s);
 static ngx_int_t ngx_http_graph_attach_session_range_done(
     ngx_http_graph_attach_session_t *s);
 static ngx_uint_t ngx_http_graph_attach_session_retry(
     ngx_http_graph_attach_session_t *s);
-static void ngx_http_graph_attach_session_retry_handler(ngx_event_t *ev);
 static void ngx_http_graph_attach_session_fail(
     ngx_http_graph_attach_session_t *s, ga_err_e err);
 static void ngx_http_graph_attach_session_keep_error(
     ngx_http_graph_attach_session_t *s);
 static void ngx_http_graph_attach_session_finish(
     ngx_http_graph_attach_session_t *s);
-static ngx_int_t ngx_http_graph_attach_session_answer(
-    ngx_http_graph_attach_session_t *s);
-static ngx_int_t ngx_http_graph_attach_session_relay(
-    ngx_http_graph_attach_session_t *s);
 static void ngx_http_graph_attach_session_cleanup(void *data);
-static ngx_int_t ngx_http_graph_attach_session_body_filter(
-    ngx_http_request_t *r, ngx_chain_t *in);
-static u_char *ngx_http_graph_attach_session_log(ngx_log_t *log,
-    u_char *buf, size_t len);
-static time_t ngx_http_graph_attach_session_retry_after(
-    ngx_http_request_t *sr);
-static ngx_int_t ngx_http_graph_attach_session_send(ngx_http_request_t *r,
-    ngx_uint_t status, ngx_buf_t *b);
+static u_char *ngx_http_graph_attach_session_log(ngx_log_t *log, u_char *buf,
+    size_t len);
 
 
 static ngx_str_t  ngx_http_graph_attach_post = ngx_string("POST");
 static ngx_str_t  ngx_http_graph_attach_put = ngx_string("PUT");
 static ngx_str_t  ngx_http_graph_attach_delete = ngx_string("DELETE");
 
-static ngx_http_output_body_filter_pt  ngx_http_next_body_filter;
 
-/* the core's error log handler, which the session's wraps */
+/* the core's log handler, which ngx_http_graph_attach_session_log() wraps */
 static ngx_log_handler_pt  ngx_http_graph_attach_log_handler;
+
 
 static ngx_str_t  ngx_http_graph_attach_default_hosts[] = {
     ngx_string("https://outlook.office.com"),
@@ -137,17 +100,14 @@ static ngx_str_t  ngx_http_graph_attach_default_hosts[] = {
 
 
 ngx_int_t
-ngx_http_graph_attach_session_start(ngx_http_request_t *r,
-    ngx_http_graph_attach_ctx_t *ctx)
+ngx_http_graph_attach_session_begin(ngx_http_graph_attach_plan_t *p,
+    ngx_http_graph_attach_attachment_t *a)
 {
     ngx_pool_cleanup_t               *cln;
+    ngx_http_request_t               *r;
     ngx_http_graph_attach_session_t  *s;
 
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "graph_attach: upload session without a body");
-        return NGX_ERROR;
-    }
+    r = p->request;
 
     s = ngx_pcalloc(r->pool, sizeof(ngx_http_graph_attach_session_t));
     if (s == NULL) {
@@ -162,27 +122,20 @@ ngx_http_graph_attach_session_start(ngx_http_request_t *r,
     cln->handler = ngx_http_graph_attach_session_cleanup;
     cln->data = s;
 
-    s->answer.data = ngx_pnalloc(r->pool,
-                                 NGX_HTTP_GRAPH_ATTACH_SESSION_ANSWER);
-    if (s->answer.data == NULL) {
-        return NGX_ERROR;
-    }
-
+    s->plan = p;
+    s->call = &p->call;
     s->request = r;
-    s->ctx = ctx;
-    s->conf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
-    s->total = ctx->attachment->size;
+    s->conf = p->conf;
+    s->attachment = a;
+    s->total = a->size;
+    s->base = a->body_start;
 
-    s->retry.handler = ngx_http_graph_attach_session_retry_handler;
-    s->retry.data = s;
-    s->retry.log = r->connection->log;
-
-    ctx->session = s;
+    p->session = s;
 
     /*
      * the proxy module names its upstream in every error line, and the
-     * uploadUrl's query carries a credential: while the session lasts,
-     * this connection's log lines have it masked
+     * uploadUrl's query carries a credential: while the request lasts,
+     * its connection's log lines have it masked
      */
 
     if (r->connection->log->handler != ngx_http_graph_attach_session_log) {
@@ -191,20 +144,11 @@ ngx_http_graph_attach_session_start(ngx_http_request_t *r,
         r->connection->log->handler = ngx_http_graph_attach_session_log;
     }
 
-    r->write_event_handler = ngx_http_graph_attach_session_step;
-    r->read_event_handler = ngx_http_graph_attach_session_check_client;
-
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "graph_attach: upload session for %O bytes",
                   (off_t) s->total);
 
-    if (ngx_http_graph_attach_session_create(s) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    /* the body handler's reference is released when the client is answered */
-
-    return NGX_OK;
+    return ngx_http_graph_attach_session_create(s);
 }
 
 
@@ -217,16 +161,20 @@ ngx_http_graph_attach_session_create(ngx_http_graph_attach_session_t *s)
     u_char                              *p;
     ngx_buf_t                           *b;
     ngx_chain_t                         *cl;
+    ngx_http_request_t                  *r;
+    ngx_http_graph_attach_call_t        *call;
     ngx_http_graph_attach_attachment_t  *a;
 
-    a = s->ctx->attachment;
+    r = s->request;
+    a = s->attachment;
+    call = s->call;
 
     len = ga_upload_item_len(a->name.data, a->name.len,
                              a->content_type.data, a->content_type.len,
                              a->content_id.data, a->content_id.len);
 
-    b = ngx_create_temp_buf(s->request->pool, len);
-    cl = ngx_alloc_chain_link(s->request->pool);
+    b = ngx_create_temp_buf(r->pool, len);
+    cl = ngx_alloc_chain_link(r->pool);
     if (b == NULL || cl == NULL) {
         return NGX_ERROR;
     }
@@ -241,11 +189,30 @@ ngx_http_graph_attach_session_create(ngx_http_graph_attach_session_t *s)
     cl->buf = b;
     cl->next = NULL;
 
-    s->call = NGX_HTTP_GRAPH_ATTACH_SESSION_CREATE;
+    call->uri.len = s->plan->ctx->uri.len + sizeof("/createUploadSession") - 1;
+    call->uri.data = ngx_pnalloc(r->pool, call->uri.len);
+    if (call->uri.data == NULL) {
+        return NGX_ERROR;
+    }
 
-    return ngx_http_graph_attach_session_call(s, &s->request->uri,
-                                              &ngx_http_graph_attach_post,
-                                              cl, b->last - b->pos);
+    p = ngx_cpymem(call->uri.data, s->plan->ctx->uri.data,
+                   s->plan->ctx->uri.len);
+    ngx_memcpy(p, "/createUploadSession", sizeof("/createUploadSession") - 1);
+
+    call->location = &r->uri;
+    call->method = NGX_HTTP_POST;
+    call->method_name = ngx_http_graph_attach_post;
+    ngx_str_null(&call->upload_url);
+    ngx_str_set(&call->content_type, "application/json");
+    ngx_str_null(&call->content_range);
+    call->token = 1;
+    call->strip_bytes = 0;
+    call->body = cl;
+    call->body_len = b->last - b->pos;
+
+    s->kind = NGX_HTTP_GRAPH_ATTACH_SESSION_CREATE;
+
+    return ngx_http_graph_attach_call_send(call);
 }
 
 
@@ -254,491 +221,91 @@ ngx_http_graph_attach_session_create(ngx_http_graph_attach_session_t *s)
 static ngx_int_t
 ngx_http_graph_attach_session_put(ngx_http_graph_attach_session_t *s)
 {
-    off_t          pos, from, to;
-    ngx_buf_t     *b, *in;
-    ngx_chain_t   *cl, *out, **last;
+    size_t                         len;
+    ngx_chain_t                   *body;
+    ngx_http_graph_attach_call_t  *call;
+    u_char                         range[GA_UPLOAD_RANGE_LEN];
 
-    if (s->client_gone) {
+    if (s->plan->client_gone) {
         /* nobody waits for the attachment any more */
         return ngx_http_graph_attach_session_delete(s);
     }
+
+    call = s->call;
 
     s->end = ngx_min(s->offset + (int64_t) s->conf->upload_chunk, s->total)
              - 1;
 
     /*
-     * the body holds the file's bytes alone, from 0: the range is a slice
-     * of its buffers, file buffers of the temp file as a rule (a body
-     * within client_body_buffer_size stays in memory)
+     * the file's bytes lie as they are in the body, from its start: the
+     * range is a slice of its buffers, file buffers of the temp file as a
+     * rule (a body within client_body_buffer_size stays in memory)
      */
 
-    out = NULL;
-    last = &out;
-    pos = 0;
-
-    for (cl = s->request->request_body->bufs; cl; cl = cl->next) {
-        in = cl->buf;
-
-        from = ngx_max(pos, (off_t) s->offset);
-        to = ngx_min(pos + ngx_buf_size(in), (off_t) s->end + 1);
-
-        if (from < to) {
-            b = ngx_calloc_buf(s->request->pool);
-            if (b == NULL) {
-                return NGX_ERROR;
-            }
-
-            if (in->in_file) {
-                b->in_file = 1;
-                b->file = in->file;
-                b->file_pos = in->file_pos + (from - pos);
-                b->file_last = in->file_pos + (to - pos);
-
-            } else {
-                b->memory = 1;
-                b->pos = in->pos + (from - pos);
-                b->last = in->pos + (to - pos);
-            }
-
-            *last = ngx_alloc_chain_link(s->request->pool);
-            if (*last == NULL) {
-                return NGX_ERROR;
-            }
-
-            (*last)->buf = b;
-            (*last)->next = NULL;
-            last = &(*last)->next;
-        }
-
-        pos += ngx_buf_size(in);
-    }
-
-    if (out == NULL || pos != s->total) {
-        ngx_log_error(NGX_LOG_ALERT, s->request->connection->log, 0,
-                      "graph_attach: the body holds %O bytes, not the "
-                      "file's %O", pos, (off_t) s->total);
+    body = ngx_http_graph_attach_plan_slice(s->plan, s->base + s->offset,
+                                            s->base + s->end + 1);
+    if (body == NULL) {
         return NGX_ERROR;
     }
 
-    for (cl = out; cl->next; cl = cl->next) { /* void */ }
-    cl->buf->last_buf = 1;
+    len = ga_upload_content_range(range, s->offset, s->end, s->total);
 
-    s->call = NGX_HTTP_GRAPH_ATTACH_SESSION_PUT;
+    call->content_range.data = ngx_pnalloc(s->request->pool, len);
+    if (call->content_range.data == NULL) {
+        return NGX_ERROR;
+    }
 
-    return ngx_http_graph_attach_session_call(s, &s->conf->upload,
-                                              &ngx_http_graph_attach_put,
-                                              out, s->end + 1 - s->offset);
+    ngx_memcpy(call->content_range.data, range, len);
+    call->content_range.len = len;
+
+    call->location = &s->conf->upload;
+    call->method = NGX_HTTP_PUT;
+    call->method_name = ngx_http_graph_attach_put;
+    call->upload_url = s->upload_url;
+    ngx_str_set(&call->content_type, "application/octet-stream");
+    call->token = 0;
+    call->strip_bytes = 0;
+    call->body = body;
+    call->body_len = s->end + 1 - s->offset;
+
+    s->kind = NGX_HTTP_GRAPH_ATTACH_SESSION_PUT;
+
+    return ngx_http_graph_attach_call_send(call);
 }
 
 
 static ngx_int_t
 ngx_http_graph_attach_session_delete(ngx_http_graph_attach_session_t *s)
 {
-    s->call = NGX_HTTP_GRAPH_ATTACH_SESSION_DELETE;
+    ngx_http_graph_attach_call_t  *call;
 
-    return ngx_http_graph_attach_session_call(s, &s->conf->upload,
-                                              &ngx_http_graph_attach_delete,
-                                              NULL, 0);
+    call = s->call;
+
+    call->location = &s->conf->upload;
+    call->method = NGX_HTTP_DELETE;
+    call->method_name = ngx_http_graph_attach_delete;
+    call->upload_url = s->upload_url;
+    ngx_str_null(&call->content_type);
+    ngx_str_null(&call->content_range);
+    call->token = 0;
+    call->strip_bytes = 0;
+    call->body = NULL;
+    call->body_len = 0;
+
+    s->kind = NGX_HTTP_GRAPH_ATTACH_SESSION_DELETE;
+
+    return ngx_http_graph_attach_call_send(call);
 }
 
 
-/*
- * A subrequest with its own method, headers and body: the client's
- * headers are not Graph's business, and the uploadUrl's PUTs must carry
- * no Authorization
- */
+/* the call out was answered: the next one, or the plan is told */
 
-static ngx_int_t
-ngx_http_graph_attach_session_call(ngx_http_graph_attach_session_t *s,
-    ngx_str_t *uri, ngx_str_t *method, ngx_chain_t *body, off_t body_len)
+void
+ngx_http_graph_attach_session_step(ngx_http_graph_attach_session_t *s)
 {
-    u_char                       *p;
-    size_t                        len;
-    ngx_http_request_t           *r, *sr;
-    ngx_http_request_body_t      *rb;
-    ngx_http_post_subrequest_t   *ps;
-    ngx_http_core_main_conf_t    *cmcf;
-    ngx_http_graph_attach_ctx_t  *sctx;
+    ngx_int_t  rc;
 
-    r = s->request;
-
-    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
-    if (ps == NULL) {
-        return NGX_ERROR;
-    }
-
-    ps->handler = ngx_http_graph_attach_session_done;
-    ps->data = s;
-
-    /*
-     * not in memory: the answer is taken by the session's body filter,
-     * bounded here rather than by subrequest_output_buffer_size.  In the
-     * background: the client's connection stays the client's request's,
-     * whose read handler sees the client leave while a call is out (the
-     * call's own check would end the request with it, leaving the
-     * session open).
-     */
-
-    if (ngx_http_subrequest(r, uri, NULL, &sr, ps,
-                            NGX_HTTP_SUBREQUEST_BACKGROUND)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    s->calling = 1;
-
-    sctx = ngx_pcalloc(r->pool, sizeof(ngx_http_graph_attach_ctx_t));
-    if (sctx == NULL) {
-        return NGX_ERROR;
-    }
-
-    sctx->session_call = 1;
-    sctx->finalized = 1;
-    sctx->session = s;
-
-    if (s->call == NGX_HTTP_GRAPH_ATTACH_SESSION_CREATE) {
-        len = s->ctx->uri.len + sizeof("/createUploadSession") - 1;
-
-        sctx->uri.data = ngx_pnalloc(r->pool, len);
-        if (sctx->uri.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        p = ngx_cpymem(sctx->uri.data, s->ctx->uri.data, s->ctx->uri.len);
-        ngx_memcpy(p, "/createUploadSession",
-                   sizeof("/createUploadSession") - 1);
-        sctx->uri.len = len;
-
-    } else {
-        sctx->upload_url = s->upload_url;
-    }
-
-    ngx_http_set_ctx(sr, sctx, ngx_http_graph_attach_module);
-
-    sr->method = (method == &ngx_http_graph_attach_put) ? NGX_HTTP_PUT
-                 : (method == &ngx_http_graph_attach_post) ? NGX_HTTP_POST
-                 : NGX_HTTP_DELETE;
-    sr->method_name = *method;
-
-    /* variables of its own: nothing the client's request cached */
-
-    cmcf = ngx_http_get_module_main_conf(sr, ngx_http_core_module);
-
-    sr->variables = ngx_pcalloc(sr->pool, cmcf->variables.nelts
-                                          * sizeof(ngx_http_variable_value_t));
-    if (sr->variables == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_graph_attach_session_headers(s, sr, sctx, body, body_len)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    rb = ngx_pcalloc(sr->pool, sizeof(ngx_http_request_body_t));
-    if (rb == NULL) {
-        return NGX_ERROR;
-    }
-
-    rb->bufs = body;
-    sr->request_body = rb;
-
-    s->status = 0;
-    s->answer.len = 0;
-    s->location.len = 0;
-    s->retry_after = 0;
-
-    return NGX_OK;
-}
-
-
-/* a call's answer body: kept, bounded, and never sent to the client */
-
-static ngx_int_t
-ngx_http_graph_attach_session_body_filter(ngx_http_request_t *r,
-    ngx_chain_t *in)
-{
-    size_t                            n;
-    ngx_buf_t                        *b;
-    ngx_chain_t                      *cl;
-    ngx_http_graph_attach_ctx_t      *ctx;
-    ngx_http_graph_attach_session_t  *s;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
-
-    if (r == r->main || ctx == NULL || !ctx->session_call) {
-        return ngx_http_next_body_filter(r, in);
-    }
-
-    s = ctx->session;
-
-    for (cl = in; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (ngx_buf_in_memory(b)) {
-            n = ngx_min((size_t) (b->last - b->pos),
-                        NGX_HTTP_GRAPH_ATTACH_SESSION_ANSWER - s->answer.len);
-
-            ngx_memcpy(s->answer.data + s->answer.len, b->pos, n);
-            s->answer.len += n;
-
-            b->pos = b->last;
-        }
-
-        if (b->in_file) {
-            b->file_pos = b->file_last;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_http_graph_attach_session_filter_init(ngx_conf_t *cf)
-{
-    ngx_http_next_body_filter = ngx_http_top_body_filter;
-    ngx_http_top_body_filter = ngx_http_graph_attach_session_body_filter;
-
-    return NGX_OK;
-}
-
-
-/* the call's own headers: none of the client's */
-
-static ngx_int_t
-ngx_http_graph_attach_session_headers(ngx_http_graph_attach_session_t *s,
-    ngx_http_request_t *sr, ngx_http_graph_attach_ctx_t *sctx,
-    ngx_chain_t *body, off_t body_len)
-{
-    ngx_str_t  value;
-    u_char     range[GA_UPLOAD_RANGE_LEN];
-
-    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
-
-    if (ngx_list_init(&sr->headers_in.headers, sr->pool, 8,
-                      sizeof(ngx_table_elt_t))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    sr->headers_in.server = s->request->headers_in.server;
-
-    /* the length waits in the call's context: see the precontent handler */
-    sr->headers_in.content_length_n = -1;
-    sctx->call_length = body_len;
-
-    if (body) {
-        value.data = ngx_pnalloc(sr->pool, NGX_OFF_T_LEN);
-        if (value.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        value.len = ngx_sprintf(value.data, "%O", body_len) - value.data;
-
-        sr->headers_in.content_length = ngx_http_graph_attach_push_header(
-                                            &sr->headers_in.headers,
-                                            "Content-Length",
-                                            "content-length", &value);
-        if (sr->headers_in.content_length == NULL) {
-            return NGX_ERROR;
-        }
-    }
-
-    if (s->call == NGX_HTTP_GRAPH_ATTACH_SESSION_CREATE) {
-        ngx_str_set(&value, "application/json");
-
-        sr->headers_in.content_type = ngx_http_graph_attach_push_header(
-                                          &sr->headers_in.headers,
-                                          "Content-Type", "content-type",
-                                          &value);
-        if (sr->headers_in.content_type == NULL
-            || ngx_http_graph_attach_push_token(sr, &s->ctx->token) != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        /* a fresh client-request-id, also $graph_attach_request_id */
-
-        if (ngx_http_graph_attach_request_id(s->request, s->ctx) != NGX_OK
-            || ngx_http_graph_attach_push_header(&sr->headers_in.headers,
-                                                 "client-request-id",
-                                                 "client-request-id",
-                                                 &s->ctx->request_id)
-               == NULL)
-        {
-            return NGX_ERROR;
-        }
-
-    } else if (s->call == NGX_HTTP_GRAPH_ATTACH_SESSION_PUT) {
-        ngx_str_set(&value, "application/octet-stream");
-
-        sr->headers_in.content_type = ngx_http_graph_attach_push_header(
-                                          &sr->headers_in.headers,
-                                          "Content-Type", "content-type",
-                                          &value);
-
-        value.len = ga_upload_content_range(range, s->offset, s->end,
-                                            s->total);
-        value.data = ngx_pnalloc(sr->pool, value.len);
-        if (sr->headers_in.content_type == NULL || value.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(value.data, range, value.len);
-
-        if (ngx_http_graph_attach_push_header(&sr->headers_in.headers,
-                                              "Content-Range",
-                                              "content-range", &value)
-            == NULL)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/* the call is over: its answer is kept, and the client's request woken */
-
-static ngx_int_t
-ngx_http_graph_attach_session_done(ngx_http_request_t *sr, void *data,
-    ngx_int_t rc)
-{
-    ngx_http_graph_attach_session_t *s = data;
-
-    ngx_table_elt_t  *h;
-
-    /* a call in the background does not wake its parent by itself */
-
-    if (s->calling) {
-        s->calling = 0;
-
-        if (ngx_http_post_request(s->request, NULL) != NGX_OK) {
-            return NGX_ERROR;
-        }
-    }
-
-    /*
-     * an answer nginx made itself (a 413 of client_max_body_size, a 502
-     * when Graph could not be reached) is told apart from Graph's own
-     */
-
-    s->status = sr->headers_out.status;
-    s->nginx = (sr->upstream == NULL || sr->upstream->state == NULL
-                || sr->upstream->state->status == 0
-                || (rc >= NGX_HTTP_SPECIAL_RESPONSE
-                    && (ngx_uint_t) rc != sr->headers_out.status));
-
-    if (s->status == 0 && rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        s->status = rc;
-    }
-
-    if (s->nginx && s->status >= NGX_HTTP_BAD_GATEWAY) {
-        /* Graph never answered: retried like Graph's own 5xx */
-        s->status = 0;
-    }
-
-    h = sr->headers_out.location;
-
-    if (h && h->value.len) {
-        s->location.data = ngx_pstrdup(s->request->pool, &h->value);
-        s->location.len = s->location.data ? h->value.len : 0;
-    }
-
-    s->retry_after = ngx_http_graph_attach_session_retry_after(sr);
-
-    /*
-     * an error of the call alone would end the client's request with it;
-     * it is the session's to answer instead.  A client that went away
-     * still ends it.
-     */
-
-    if (rc == NGX_ERROR && !s->request->connection->error) {
-        s->status = 0;
-        s->nginx = 1;
-        return NGX_OK;
-    }
-
-    return rc;
-}
-
-
-/* Retry-After in whole seconds (Graph may send "2.128"), 0 if none */
-
-static time_t
-ngx_http_graph_attach_session_retry_after(ngx_http_request_t *sr)
-{
-    u_char           *p, *last;
-    time_t            n;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &sr->headers_out.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return 0;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].hash == 0
-            || h[i].key.len != sizeof("Retry-After") - 1
-            || ngx_strncasecmp(h[i].key.data, (u_char *) "Retry-After",
-                               h[i].key.len)
-               != 0)
-        {
-            continue;
-        }
-
-        n = 0;
-        last = h[i].value.data + h[i].value.len;
-
-        for (p = h[i].value.data; p < last && *p >= '0' && *p <= '9'; p++) {
-            n = n * 10 + (*p - '0');
-
-            if (n > 3600) {
-                return 3600;
-            }
-        }
-
-        /* a fraction rounds up: "0.5" is one second */
-
-        return (p < last && *p == '.') ? n + 1 : n;
-    }
-}
-
-
-/* the client's request, woken when a call is over or a retry is due */
-
-static void
-ngx_http_graph_attach_session_step(ngx_http_request_t *r)
-{
-    ngx_int_t                         rc;
-    ngx_http_graph_attach_ctx_t      *ctx;
-    ngx_http_graph_attach_session_t  *s;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
-    s = ctx->session;
-
-    if (s == NULL || s->retry.timer_set || s->calling) {
-        /* a call or a retry is still on its way */
-        return;
-    }
-
-    switch (s->call) {
+    switch (s->kind) {
 
     case NGX_HTTP_GRAPH_ATTACH_SESSION_CREATE:
         rc = ngx_http_graph_attach_session_created(s);
@@ -752,10 +319,10 @@ ngx_http_graph_attach_session_step(ngx_http_request_t *r)
 
         /* cancelled, whatever DELETE answered: the error stands */
 
-        if (s->status != NGX_HTTP_NO_CONTENT) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+        if (s->call->status != NGX_HTTP_NO_CONTENT) {
+            ngx_log_error(NGX_LOG_ERR, s->request->connection->log, 0,
                           "graph_attach: upload session not cancelled "
-                          "(status %ui)", s->status);
+                          "(status %ui)", s->call->status);
         }
 
         ngx_http_graph_attach_session_finish(s);
@@ -768,139 +335,44 @@ ngx_http_graph_attach_session_step(ngx_http_request_t *r)
 }
 
 
-/*
- * The client's connection while the session lasts: nothing more is read
- * from it, but a client that closes it gets no attachment.  The call out
- * is let finish (a range cut off halfway is a lost connection to Graph,
- * which would be retried), and the session is then cancelled instead of
- * going on.
- */
+/* the client left while a range waited to be sent again */
 
-static void
-ngx_http_graph_attach_session_check_client(ngx_http_request_t *r)
+void
+ngx_http_graph_attach_session_cancel(ngx_http_graph_attach_session_t *s)
 {
-    int                               n;
-    char                              buf[1];
-    ngx_err_t                         err;
-    ngx_event_t                      *rev;
-    ngx_connection_t                 *c;
-    ngx_http_graph_attach_ctx_t      *ctx;
-    ngx_http_graph_attach_session_t  *s;
-
-    c = r->connection;
-    rev = c->read;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
-    s = ctx->session;
-
-    if (s == NULL || s->client_gone) {
-        return;
-    }
-
-    err = 0;
-
-#if (NGX_HTTP_V2)
-
-    if (r->stream) {
-
-        /*
-         * a stream reset, or the connection lost: HTTP/2 marks the
-         * stream's connection and calls here.  The mark would end the
-         * request with the next call's end, before the DELETE; it is
-         * taken back until the session is over, and nothing is written
-         * to the stream meanwhile.
-         */
-
-        if (!c->error) {
-            return;
-        }
-
-        c->error = 0;
-        goto gone;
-    }
-
-#endif
-
-#if (NGX_HAVE_EPOLLRDHUP)
-
-    if ((ngx_event_flags & NGX_USE_EPOLL_EVENT) && ngx_use_epoll_rdhup) {
-
-        if (!rev->pending_eof) {
-            return;
-        }
-
-        goto gone;
-    }
-
-#endif
-
-    n = recv(c->fd, buf, 1, MSG_PEEK);
-    err = ngx_socket_errno;
-
-    if (n > 0 || (n == -1 && err == NGX_EAGAIN)) {
-
-        /* a pipelined request waits; level events would repeat */
-
-        if ((ngx_event_flags & NGX_USE_LEVEL_EVENT) && rev->active) {
-            (void) ngx_del_event(rev, NGX_READ_EVENT, 0);
-        }
-
-        return;
-    }
-
-    if (n == 0) {
-        err = 0;
-    }
-
-gone:
-
-    if ((ngx_event_flags & NGX_USE_LEVEL_EVENT) && rev->active) {
-        (void) ngx_del_event(rev, NGX_READ_EVENT, 0);
-    }
-
-    rev->eof = 1;
-    s->client_gone = 1;
-
-    ngx_log_error(NGX_LOG_INFO, c->log, err,
-                  "graph_attach: client closed the connection during the "
-                  "upload session, which is cancelled");
-
-    if (s->retry.timer_set) {
-        /* a range waits to be sent again: cancelled now */
-        ngx_del_timer(&s->retry);
-        ngx_http_graph_attach_session_fail(s, GA_ERR_UPLOAD_FAILED);
-    }
-
-    /* else the call out ends, and ngx_http_graph_attach_session_put() */
+    ngx_http_graph_attach_session_fail(s, GA_ERR_UPLOAD_FAILED);
 }
 
 
 static ngx_int_t
 ngx_http_graph_attach_session_created(ngx_http_graph_attach_session_t *s)
 {
-    int               rc;
-    size_t            len;
-    ngx_uint_t        i;
-    ga_upload_url_t   u, *origin;
-    u_char            url[GA_UPLOAD_URL_MAX];
+    int                            rc;
+    size_t                         len;
+    ngx_uint_t                     i;
+    ga_upload_url_t                u, *origin;
+    ngx_http_graph_attach_call_t  *call;
+    u_char                         url[GA_UPLOAD_URL_MAX];
 
-    if (s->status != NGX_HTTP_CREATED) {
+    call = s->call;
+
+    if (call->status != NGX_HTTP_CREATED) {
 
         /* nothing was created: nothing to cancel */
 
-        s->failed = GA_ERR_UPLOAD_FAILED;
+        s->result.failed = GA_ERR_UPLOAD_FAILED;
         ngx_http_graph_attach_session_keep_error(s);
 
         ngx_log_error(NGX_LOG_ERR, s->request->connection->log, 0,
                       "graph_attach: createUploadSession answered %ui",
-                      s->status);
+                      call->status);
 
         ngx_http_graph_attach_session_finish(s);
         return NGX_OK;
     }
 
-    rc = ga_upload_session_parse(s->answer.data, s->answer.len, url, &len,
-                                 &s->offset);
+    rc = ga_upload_session_parse(call->answer.data, call->answer.len, url,
+                                 &len, &s->offset);
 
     if (rc != GA_UPLOAD_OK
         || ga_upload_url_parse(url, len, 0, &u) != GA_UPLOAD_OK
@@ -909,7 +381,7 @@ ngx_http_graph_attach_session_created(ngx_http_graph_attach_session_t *s)
         ngx_log_error(NGX_LOG_ERR, s->request->connection->log, 0,
                       "graph_attach: createUploadSession answer not "
                       "understood (%d)", rc);
-        s->failed = GA_ERR_BAD_UPLOAD_SESSION;
+        s->result.failed = GA_ERR_BAD_UPLOAD_SESSION;
         ngx_http_graph_attach_session_finish(s);
         return NGX_OK;
     }
@@ -930,7 +402,7 @@ ngx_http_graph_attach_session_created(ngx_http_graph_attach_session_t *s)
                       "graph_attach: upload host \"%*s\" is not in "
                       "graph_attach_upload_hosts", u.host_len, u.host);
 
-        s->failed = GA_ERR_UPLOAD_HOST;
+        s->result.failed = GA_ERR_UPLOAD_HOST;
         ngx_http_graph_attach_session_finish(s);
         return NGX_OK;
     }
@@ -952,16 +424,19 @@ ngx_http_graph_attach_session_created(ngx_http_graph_attach_session_t *s)
 static ngx_int_t
 ngx_http_graph_attach_session_range_done(ngx_http_graph_attach_session_t *s)
 {
-    int64_t         next;
-    const u_char   *id;
-    size_t          id_len;
+    int64_t                        next;
+    size_t                         id_len;
+    const u_char                  *id;
+    ngx_http_graph_attach_call_t  *call;
 
-    if (s->status == NGX_HTTP_CREATED) {
+    call = s->call;
+
+    if (call->status == NGX_HTTP_CREATED) {
         if (s->end + 1 != s->total) {
             ngx_log_error(NGX_LOG_ERR, s->request->connection->log, 0,
                           "graph_attach: the last range's answer is not "
                           "understood");
-            s->failed = GA_ERR_BAD_UPLOAD_SESSION;
+            s->result.failed = GA_ERR_BAD_UPLOAD_SESSION;
             return ngx_http_graph_attach_session_delete(s);
         }
 
@@ -972,35 +447,47 @@ ngx_http_graph_attach_session_range_done(ngx_http_graph_attach_session_t *s)
          * file again; a complete session has nothing to cancel.
          */
 
-        if (ga_upload_attachment_id(s->location.data, s->location.len,
-                                    &id, &id_len)
+        if (ga_upload_attachment_id(call->location_header.data,
+                                    call->location_header.len, &id, &id_len)
             != GA_UPLOAD_OK)
         {
             ngx_log_error(NGX_LOG_ERR, s->request->connection->log, 0,
                           "graph_attach: the last range's 201 has no "
                           "attachment id: the file is attached");
-            s->failed = GA_ERR_UPLOAD_OUTCOME_UNKNOWN;
+            s->result.failed = GA_ERR_UPLOAD_OUTCOME_UNKNOWN;
             ngx_http_graph_attach_session_finish(s);
             return NGX_OK;
         }
 
-        s->attachment_id.data = (u_char *) id;
-        s->attachment_id.len = id_len;
+        s->result.id.data = (u_char *) id;
+        s->result.id.len = id_len;
+
+        if (ngx_http_graph_attach_session_object(s->request, s->attachment,
+                                                 &s->result.id,
+                                                 &s->result.object)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, s->request->connection->log, 0,
+                      "graph_attach: upload session complete, %O bytes",
+                      s->attachment->size);
 
         ngx_http_graph_attach_session_finish(s);
         return NGX_OK;
     }
 
-    if (s->status == NGX_HTTP_OK) {
-        if (ga_upload_next_range(s->answer.data, s->answer.len, s->total,
-                                 &next)
+    if (call->status == NGX_HTTP_OK) {
+        if (ga_upload_next_range(call->answer.data, call->answer.len,
+                                 s->total, &next)
             != GA_UPLOAD_OK
             || next != s->end + 1)
         {
             ngx_log_error(NGX_LOG_ERR, s->request->connection->log, 0,
                           "graph_attach: Graph asked for another range "
                           "than the next one");
-            s->failed = GA_ERR_BAD_UPLOAD_SESSION;
+            s->result.failed = GA_ERR_BAD_UPLOAD_SESSION;
             return ngx_http_graph_attach_session_delete(s);
         }
 
@@ -1017,13 +504,13 @@ ngx_http_graph_attach_session_range_done(ngx_http_graph_attach_session_t *s)
      */
 
     if (s->tries && s->end + 1 == s->total
-        && s->status == NGX_HTTP_NOT_FOUND)
+        && call->status == NGX_HTTP_NOT_FOUND)
     {
         ngx_log_error(NGX_LOG_ERR, s->request->connection->log, 0,
                       "graph_attach: the last range's answer was lost and "
                       "the session is gone: the file may be attached");
 
-        s->failed = GA_ERR_UPLOAD_OUTCOME_UNKNOWN;
+        s->result.failed = GA_ERR_UPLOAD_OUTCOME_UNKNOWN;
         ngx_http_graph_attach_session_finish(s);
         return NGX_OK;
     }
@@ -1034,9 +521,9 @@ ngx_http_graph_attach_session_range_done(ngx_http_graph_attach_session_t *s)
 
     ngx_log_error(NGX_LOG_ERR, s->request->connection->log, 0,
                   "graph_attach: range %L-%L answered %ui, cancelling the "
-                  "upload session", s->offset, s->end, s->status);
+                  "upload session", s->offset, s->end, call->status);
 
-    s->failed = GA_ERR_UPLOAD_FAILED;
+    s->result.failed = GA_ERR_UPLOAD_FAILED;
     ngx_http_graph_attach_session_keep_error(s);
 
     return ngx_http_graph_attach_session_delete(s);
@@ -1051,18 +538,22 @@ ngx_http_graph_attach_session_range_done(ngx_http_graph_attach_session_t *s)
 static void
 ngx_http_graph_attach_session_keep_error(ngx_http_graph_attach_session_t *s)
 {
-    if (s->nginx || s->status < NGX_HTTP_BAD_REQUEST || s->status >= 500
-        || s->answer.len == 0)
+    ngx_http_graph_attach_call_t  *call;
+
+    call = s->call;
+
+    if (call->nginx || call->status < NGX_HTTP_BAD_REQUEST
+        || call->status >= 500 || call->answer.len == 0)
     {
         return;
     }
 
-    s->failed_answer.data = ngx_pstrdup(s->request->pool, &s->answer);
+    s->result.relay_answer.data = ngx_pstrdup(s->request->pool,
+                                              &call->answer);
 
-    if (s->failed_answer.data) {
-        s->failed_answer.len = s->answer.len;
-        s->failed_status = s->status;
-        s->relay = 1;
+    if (s->result.relay_answer.data) {
+        s->result.relay_answer.len = call->answer.len;
+        s->result.relay_status = call->status;
     }
 }
 
@@ -1074,50 +565,23 @@ ngx_http_graph_attach_session_retry(ngx_http_graph_attach_session_t *s)
 {
     ngx_msec_t  delay;
 
-    if (s->client_gone
-        || !(s->status == 0 || s->status == NGX_HTTP_TOO_MANY_REQUESTS
-          || s->status >= NGX_HTTP_INTERNAL_SERVER_ERROR)
-        || ++s->tries >= NGX_HTTP_GRAPH_ATTACH_SESSION_TRIES)
-    {
+    if (s->plan->client_gone) {
         return 0;
     }
 
-    if (s->retry_after) {
-        delay = (ngx_msec_t) ngx_min(s->retry_after, 60) * 1000;
+    delay = ngx_http_graph_attach_call_retry_delay(s->call, ++s->tries, 1);
 
-    } else {
-        delay = 250 << s->tries;
-        delay += ngx_random() % (delay / 2 + 1);
+    if (delay == 0) {
+        return 0;
     }
 
     ngx_log_error(NGX_LOG_WARN, s->request->connection->log, 0,
                   "graph_attach: range %L-%L answered %ui, again in %M ms",
-                  s->offset, s->end, s->status, delay);
+                  s->offset, s->end, s->call->status, delay);
 
-    ngx_add_timer(&s->retry, delay);
+    ngx_http_graph_attach_plan_retry(s->plan, delay);
 
     return 1;
-}
-
-
-static void
-ngx_http_graph_attach_session_retry_handler(ngx_event_t *ev)
-{
-    ngx_connection_t                 *c;
-    ngx_http_request_t               *r;
-    ngx_http_graph_attach_session_t  *s;
-
-    s = ev->data;
-    r = s->request;
-    c = r->connection;
-
-    ngx_http_set_log_request(c->log, r);
-
-    if (ngx_http_graph_attach_session_put(s) != NGX_OK) {
-        ngx_http_graph_attach_session_fail(s, GA_ERR_OUT_OF_MEMORY);
-    }
-
-    ngx_http_run_posted_requests(c);
 }
 
 
@@ -1127,10 +591,10 @@ ngx_http_graph_attach_session_fail(ngx_http_graph_attach_session_t *s,
 {
     /* the module's own failure: no Graph answer is relayed */
 
-    s->failed = err;
-    s->relay = 0;
+    s->result.failed = err;
+    s->result.relay_status = 0;
 
-    if (s->upload_url.len && s->call == NGX_HTTP_GRAPH_ATTACH_SESSION_PUT
+    if (s->upload_url.len && s->kind == NGX_HTTP_GRAPH_ATTACH_SESSION_PUT
         && ngx_http_graph_attach_session_delete(s) == NGX_OK)
     {
         return;
@@ -1140,174 +604,65 @@ ngx_http_graph_attach_session_fail(ngx_http_graph_attach_session_t *s,
 }
 
 
-/* the client's answer: the attachment, Graph's error, or the module's */
-
 static void
 ngx_http_graph_attach_session_finish(ngx_http_graph_attach_session_t *s)
 {
-    ngx_int_t            rc;
-    ngx_http_request_t  *r;
+    s->plan->session = NULL;
 
-    r = s->request;
-    s->ctx->session = NULL;
-
-    if (s->client_gone) {
-
-        /* nobody to answer; the access log says 499 */
-
-        if (s->failed == GA_ERR_NONE) {
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "graph_attach: the client left after the last "
-                          "range: the file is attached");
-        }
-
-        r->connection->error = 1;
-        ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
-        return;
-    }
-
-    if (s->failed == GA_ERR_NONE) {
-        rc = ngx_http_graph_attach_session_answer(s);
-
-    } else if (s->relay) {
-        rc = ngx_http_graph_attach_session_relay(s);
-
-    } else {
-        ngx_http_graph_attach_set_error(s->ctx, s->failed);
-        rc = ngx_http_graph_attach_send_error(r, s->ctx);
-    }
-
-    ngx_http_finalize_request(r, rc);
+    ngx_http_graph_attach_plan_session_done(s->plan, &s->result);
 }
 
 
-static ngx_int_t
-ngx_http_graph_attach_session_answer(ngx_http_graph_attach_session_t *s)
-{
-    u_char                              *p;
-    size_t                               len;
-    ngx_str_t                            location;
-    ngx_buf_t                           *b;
-    ngx_http_request_t                  *r;
-    ngx_http_graph_attach_attachment_t  *a;
+/*
+ * The attachment as a client gets it for a session: the simple POST's
+ * answer without contentBytes
+ */
 
-    r = s->request;
-    a = s->ctx->attachment;
+ngx_int_t
+ngx_http_graph_attach_session_object(ngx_http_request_t *r,
+    ngx_http_graph_attach_attachment_t *a, ngx_str_t *id, ngx_str_t *object)
+{
+    u_char  *p;
+    size_t   len;
 
     len = sizeof("{\"@odata.type\":\"#microsoft.graph.fileAttachment\","
                  "\"id\":\"\",\"name\":\"\",\"contentType\":\"\","
-                 "\"size\":,\"isInline\":false}\n") - 1
-          + ga_json_escape_len(s->attachment_id.data, s->attachment_id.len)
+                 "\"size\":,\"isInline\":false,\"contentId\":\"\"}") - 1
+          + ga_json_escape_len(id->data, id->len)
           + ga_json_escape_len(a->name.data, a->name.len)
           + ga_json_escape_len(a->content_type.data, a->content_type.len)
+          + ga_json_escape_len(a->content_id.data, a->content_id.len)
           + NGX_OFF_T_LEN;
 
-    b = ngx_create_temp_buf(r->pool, len);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    object->data = ngx_pnalloc(r->pool, len);
+    if (object->data == NULL) {
+        return NGX_ERROR;
     }
 
-    p = ngx_cpymem(b->last, "{\"@odata.type\":\"#microsoft.graph."
+    p = ngx_cpymem(object->data, "{\"@odata.type\":\"#microsoft.graph."
                    "fileAttachment\",\"id\":\"",
                    sizeof("{\"@odata.type\":\"#microsoft.graph."
                           "fileAttachment\",\"id\":\"") - 1);
-    p = ga_json_escape(p, s->attachment_id.data, s->attachment_id.len);
+    p = ga_json_escape(p, id->data, id->len);
     p = ngx_cpymem(p, "\",\"name\":\"", sizeof("\",\"name\":\"") - 1);
     p = ga_json_escape(p, a->name.data, a->name.len);
     p = ngx_cpymem(p, "\",\"contentType\":\"",
                    sizeof("\",\"contentType\":\"") - 1);
     p = ga_json_escape(p, a->content_type.data, a->content_type.len);
-    p = ngx_sprintf(p, "\",\"size\":%O,\"isInline\":%s}\n", a->size,
+    p = ngx_sprintf(p, "\",\"size\":%O,\"isInline\":%s", a->size,
                     a->is_inline ? "true" : "false");
-    b->last = p;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
 
-    /* where Graph keeps it, under Graph's own path: never the uploadUrl */
-
-    location.len = s->ctx->uri.len + 1 + s->attachment_id.len;
-    location.data = ngx_pnalloc(r->pool, location.len);
-    if (location.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (a->content_id.data) {
+        p = ngx_cpymem(p, ",\"contentId\":\"", sizeof(",\"contentId\":\"") - 1);
+        p = ga_json_escape(p, a->content_id.data, a->content_id.len);
+        *p++ = '"';
     }
 
-    p = ngx_cpymem(location.data, s->ctx->uri.data, s->ctx->uri.len);
-    *p++ = '/';
-    ngx_memcpy(p, s->attachment_id.data, s->attachment_id.len);
+    *p++ = '}';
 
-    if (ngx_http_graph_attach_push_header(&r->headers_out.headers,
-                                          "Location", NULL, &location)
-        == NULL)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    object->len = p - object->data;
 
-    s->ctx->finalized = 1;
-    s->ctx->filtering = 0;
-
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "graph_attach: upload session complete, %O bytes",
-                  a->size);
-
-    return ngx_http_graph_attach_session_send(r, NGX_HTTP_CREATED, b);
-}
-
-
-/* Graph's own error to a call, as Graph sent it, with its status */
-
-static ngx_int_t
-ngx_http_graph_attach_session_relay(ngx_http_graph_attach_session_t *s)
-{
-    ngx_buf_t           *b;
-    ngx_http_request_t  *r;
-
-    r = s->request;
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = s->failed_answer.data;
-    b->last = s->failed_answer.data + s->failed_answer.len;
-    b->memory = 1;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    s->ctx->finalized = 1;
-    s->ctx->filtering = 0;
-    /* $graph_attach_result says what the module made of it */
-    s->ctx->error = *ga_error(GA_ERR_UPLOAD_FAILED);
-    s->ctx->error.status = s->failed_status;
-
-    return ngx_http_graph_attach_session_send(r, s->failed_status, b);
-}
-
-
-/* a JSON answer of the module's to the client */
-
-static ngx_int_t
-ngx_http_graph_attach_session_send(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_buf_t *b)
-{
-    ngx_int_t    rc;
-    ngx_chain_t  out;
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = b->last - b->pos;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = sizeof("application/json") - 1;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return NGX_OK;
 }
 
 
@@ -1315,10 +670,6 @@ static void
 ngx_http_graph_attach_session_cleanup(void *data)
 {
     ngx_http_graph_attach_session_t  *s = data;
-
-    if (s->retry.timer_set) {
-        ngx_del_timer(&s->retry);
-    }
 
     if (s->log_handler
         && s->request->connection->log->handler

@@ -35,6 +35,10 @@ struct ngx_http_graph_attach_attachment_s {
 
     off_t                       size;           /* file bytes so far */
 
+    /* its bytes in the converted body: base64, or raw for a session */
+    off_t                       body_start;
+    off_t                       body_end;
+
     /* the start of the file, for sniffing, and its digest */
     u_char                      head[GA_SNIFF_HEAD];
     size_t                      head_len;

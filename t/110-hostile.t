@@ -170,8 +170,9 @@ my @cases = (
       head_form($FH . join('', map { "\r\nX-H$_: v" } 1 .. 200)) ],
 
     # nested multipart that reuses the outer boundary: the inner
-    # delimiters are the outer form's, so a second file appears
-    [ 'nested multipart reusing the outer boundary', 400, 'TooManyFiles',
+    # delimiters are the outer form's, so a second file appears, and is
+    # judged like the first
+    [ 'nested multipart reusing the outer boundary', 415, 'ExtensionNotAllowed',
       form("--$B\r\n$FH\r\n\r\npreamble\r\n--$B\r\n"
            . "Content-Disposition: form-data; "
            . qq{name="evil"; filename="evil.exe"\r\n\r\nMZ\r\n$END}) ],
