@@ -19,14 +19,18 @@
  *   %0D, LF as %0A, nothing else escaped, so '%' and '\' are sent raw.
  *
  *   Backslash quoting: Go mime/multipart, Perl HTTP::Request::Common,
- *   Ruby net/http: \" and \\ (httpx: \\ for '\' and %22 for '"').
+ *   Ruby net/http, curl --form-escape: \" and \\ (httpx and urllib3 1.26:
+ *   \\ for '\' and %22 for '"').
  *
  *   aiohttp: everything outside [A-Za-z0-9_.~-] as %XX.
  *
  * The rules that recover all of them:
  *
  *   1. in a quoted value a backslash before '"' or '\' is an escape, any
- *      other backslash is literal, so WHATWG "a\b.txt" survives;
+ *      other backslash is literal, so WHATWG "a\b.txt" survives; a value
+ *      that ga_header_params.c could only read with backslashes literal
+ *      (WHATWG "ends with\") comes with quoted == 0, so nothing in it is
+ *      unescaped;
  *
  *   2. a value made only of [A-Za-z0-9_.~-] and %XX triplets, with at
  *      least one triplet, is aiohttp's: percent-decode all of it, if the

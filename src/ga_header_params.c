@@ -18,6 +18,8 @@ typedef struct {
     const u_char  *value;
     size_t         value_len;
     int            quoted;
+    /* a quoted value read with backslashes literal (see below) */
+    int            literal;
 } ga_hp_param_t;
 
 
@@ -25,7 +27,8 @@ static int ga_hp_token_char(u_char c);
 static size_t ga_hp_token(const u_char **pos, const u_char *last, int value);
 static void ga_hp_ows(const u_char **pos, const u_char *last);
 static int ga_hp_next_param(const u_char **pos, const u_char *last,
-    ga_hp_param_t *prm);
+    int literal, ga_hp_param_t *prm);
+static int ga_hp_params_ok(const u_char *p, const u_char *last, int literal);
 static int ga_hp_decode(const ga_hp_param_t *prm, u_char *out,
     size_t *out_len);
 static int ga_hp_bchars(const u_char *p, size_t len);
@@ -89,10 +92,13 @@ ga_hp_ows(const u_char **pos, const u_char *last)
  * parameters (";;", a trailing ";") are skipped, as browsers of old sent
  * them.  A quoted value is returned raw, without the quotes: a backslash
  * before '"' or '\' escapes it, and is left for the caller to decode.
+ * With literal set, a backslash is an ordinary byte and the first '"'
+ * ends the value: the WHATWG reading (see ga_disposition_parse()).
  */
 
 static int
-ga_hp_next_param(const u_char **pos, const u_char *last, ga_hp_param_t *prm)
+ga_hp_next_param(const u_char **pos, const u_char *last, int literal,
+    ga_hp_param_t *prm)
 {
     u_char         c;
     size_t         n;
@@ -140,6 +146,7 @@ ga_hp_next_param(const u_char **pos, const u_char *last, ga_hp_param_t *prm)
         p++;
         prm->value = p;
         prm->quoted = 1;
+        prm->literal = literal;
 
         for ( ;; ) {
             if (p == last) {
@@ -156,7 +163,9 @@ ga_hp_next_param(const u_char **pos, const u_char *last, ga_hp_param_t *prm)
                 return GA_HP_ERR_BAD_VALUE;
             }
 
-            if (c == '\\' && last - p >= 2 && (p[1] == '"' || p[1] == '\\')) {
+            if (!literal && c == '\\' && last - p >= 2
+                && (p[1] == '"' || p[1] == '\\'))
+            {
                 p++;
             }
 
@@ -169,6 +178,7 @@ ga_hp_next_param(const u_char **pos, const u_char *last, ga_hp_param_t *prm)
     } else {
         prm->value = p;
         prm->quoted = 0;
+        prm->literal = 0;
         n = ga_hp_token(&p, last, 1);
 
         if (n == 0) {
@@ -181,6 +191,22 @@ ga_hp_next_param(const u_char **pos, const u_char *last, ga_hp_param_t *prm)
     *pos = p;
 
     return 1;
+}
+
+
+/* the parameters from p to last parse to the end under one reading */
+
+static int
+ga_hp_params_ok(const u_char *p, const u_char *last, int literal)
+{
+    int            rc;
+    ga_hp_param_t  prm;
+
+    do {
+        rc = ga_hp_next_param(&p, last, literal, &prm);
+    } while (rc == 1);
+
+    return rc == 0;
 }
 
 
@@ -213,7 +239,7 @@ ga_content_type_boundary(const u_char *value, size_t len,
     found = 0;
 
     for ( ;; ) {
-        rc = ga_hp_next_param(&p, last, &prm);
+        rc = ga_hp_next_param(&p, last, 0, &prm);
 
         if (rc == 0) {
             break;
@@ -252,13 +278,39 @@ ga_content_type_boundary(const u_char *value, size_t len,
  * next to its name; kept whole (longer than the others) because the
  * refusals (a repeated name, filename or filename*) depend on what came
  * before in the same header.
+ *
+ * Two readings of a quoted value exist in the wild.  RFC 2616 quoted-pairs
+ * (Go, LWP, Ruby, httpx, urllib3 1.x, curl --form-escape) send '"' as \"
+ * and '\' as \\.  WHATWG encoders (Chromium, Firefox, curl >= 7.81, Node,
+ * urllib3 2) send '"' as %22 and never escape a backslash, so a name
+ * ending in '\' arrives as "ends with\" and the end of the line, which
+ * the quoted-pair reading finds unterminated.  The rule:
+ *
+ *   the parameters are read with quoted-pairs; only if that reading
+ *   fails, they are read again with every backslash literal (a quoted
+ *   value is then everything up to the next '"'), and that reading is
+ *   taken if it parses to the end of the header.
+ *
+ * The choice is never between two parses: if both readings reach the end
+ * of the value, they split it into the same parameters.  They part at
+ * the first \" inside a quoted value (an escaped quote to the one, the
+ * end of the value to the other) and cannot meet again: from there one
+ * is inside quotes wherever the other is outside, a backslash outside
+ * quotes is a syntax error in both (it is no token character), so every
+ * later '"' swaps the two, and the header ends inside quotes for one of
+ * them.  When both parse, no \" was an escape, they differ only in \\
+ * (one backslash or two), and the quoted-pair reading is taken; ga_name.c
+ * cuts the name at any backslash anyway.  So the literal reading cannot
+ * add, drop or move a name= or filename=: it only turns a refusal into
+ * the one parse there is, the duplicate checks below apply to it, and the
+ * policy judges the name it gives, sanitised, like any other.
  */
 
 int
 ga_disposition_parse(const u_char *value, size_t len, ga_disposition_t *d,
     u_char *buf, size_t buf_size)
 {
-    int             rc;
+    int             rc, literal;
     size_t          n, need;
     const u_char   *p, *last;
     ga_hp_param_t   prm, name, fname, fext;
@@ -284,8 +336,10 @@ ga_disposition_parse(const u_char *value, size_t len, ga_disposition_t *d,
     fname.name = NULL;
     fext.name = NULL;
 
+    literal = !ga_hp_params_ok(p, last, 0) && ga_hp_params_ok(p, last, 1);
+
     for ( ;; ) {
-        rc = ga_hp_next_param(&p, last, &prm);
+        rc = ga_hp_next_param(&p, last, literal, &prm);
 
         if (rc == 0) {
             break;
@@ -389,8 +443,8 @@ ga_disposition_parse(const u_char *value, size_t len, ga_disposition_t *d,
 static int
 ga_hp_decode(const ga_hp_param_t *prm, u_char *out, size_t *out_len)
 {
-    return ga_filename_decode(prm->value, prm->value_len, prm->quoted, out,
-                              out_len);
+    return ga_filename_decode(prm->value, prm->value_len,
+                              prm->quoted && !prm->literal, out, out_len);
 }
 
 

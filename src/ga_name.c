@@ -74,7 +74,15 @@ ga_name_sanitize(const u_char *in, size_t len, u_char *out)
     uint32_t       cp;
     const u_char  *p, *last;
 
-    /* 1. the directory part, whatever the client's OS */
+    /*
+     * 1. the directory part, whatever the client's OS; separators at the
+     * end go first: a browser sends a Unix file named "ends with\" as it
+     * is, and the user expects "ends with", not "attachment.bin"
+     */
+
+    while (len && (in[len - 1] == '/' || in[len - 1] == '\\')) {
+        len--;
+    }
 
     p = in;
     last = in + len;

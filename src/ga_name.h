@@ -23,7 +23,8 @@
  * Attachment names: what Graph gets and what the extension rules judge.
  *
  * ga_name_sanitize() turns a decoded file name (UTF-8) into a safe name:
- *   1. only the part after the last '/' or '\' is kept;
+ *   1. '/' and '\' at the end are dropped, then only the part after the
+ *      last '/' or '\' is kept;
  *   2. every character ga_utf8_invisible() names (controls, line and
  *      paragraph separators, format characters such as U+202E and the
  *      soft hyphen, default-ignorable code points) is dropped, and so is

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ga_filename_decode.h"
 #include "ga_header_params.h"
 #include "tap.h"
 
@@ -221,8 +222,10 @@ static const cd_vec_t  cd[] = {
     /* syntax and values */
     { "unterminated quote", S("form-data; name=\"a"), GA_HP_ERR_SYNTAX,
       NONE, NONE },
-    { "quote ends with escaped quote", S("form-data; name=\"a\\\""),
+    { "unterminated under both readings", S("form-data; name=\"a\\\"b"),
       GA_HP_ERR_SYNTAX, NONE, NONE },
+    { "unterminated, a backslash before the end",
+      S("form-data; name=\"a\\"), GA_HP_ERR_SYNTAX, NONE, NONE },
     { "missing ;", S("form-data; name=\"a\" filename=\"b\""),
       GA_HP_ERR_SYNTAX, NONE, NONE },
     { "missing =", S("form-data; name"), GA_HP_ERR_SYNTAX, NONE, NONE },
@@ -253,6 +256,91 @@ static const cd_vec_t  cd[] = {
       S("a\"b"), NONE },
     { "tab inside quotes", S("form-data; name=\"a\tb\""), GA_HP_OK,
       S("a\tb"), NONE },
+
+    /*
+     * A backslash before the closing quote: WHATWG clients never escape
+     * '\', so "ends with\" is read with the backslash literal when the
+     * quoted-pair reading does not parse (ga_disposition_parse()).
+     */
+    { "WHATWG trailing backslash (Chromium)",
+      S("form-data; name=\"file\"; filename=\"ends with\\\""), GA_HP_OK,
+      S("file"), S("ends with\\") },
+    { "WHATWG trailing backslash, name first ends in one too",
+      S("form-data; name=\"fi\\eld\\\"; filename=\"b\\\""), GA_HP_OK,
+      S("fi\\eld\\"), S("b\\") },
+    { "WHATWG trailing backslash, filename first",
+      S("form-data; filename=\"x\\\"; name=\"file\""), GA_HP_OK,
+      S("file"), S("x\\") },
+    { "WHATWG name only, trailing backslash", S("form-data; name=\"a\\\""),
+      GA_HP_OK, S("a\\"), NONE },
+    { "WHATWG %22 then a trailing backslash",
+      S("form-data; name=\"file\"; filename=\"q%22\\\""), GA_HP_OK,
+      S("file"), S("q\"\\") },
+    { "WHATWG trailing backslash, aiohttp-looking value stays literal",
+      S("form-data; name=\"file\"; filename=\"a%41\\\""), GA_HP_OK,
+      S("file"), S("a%41\\") },
+    { "WHATWG trailing backslash, spaces and ; after",
+      S("form-data; name=\"file\"; filename=\"e\\\" ; "), GA_HP_OK,
+      S("file"), S("e\\") },
+    { "WHATWG trailing backslash, UTF-8",
+      S("form-data; name=\"file\"; filename=\"na\303\257ve\\\""), GA_HP_OK,
+      S("file"), S("na\303\257ve\\") },
+    { "two backslashes: the quoted-pair reading parses and wins",
+      S("form-data; name=\"file\"; filename=\"two\\\\\""), GA_HP_OK,
+      S("file"), S("two\\") },
+    { "Go: escaped trailing backslash",
+      S("form-data; name=\"file\"; filename=\"ends with\\\\\""),
+      GA_HP_OK, S("file"), S("ends with\\") },
+    { "Go: escaped quotes, the literal reading would not parse",
+      S("form-data; name=\"file\"; filename=\"say \\\"hi\\\".txt\""),
+      GA_HP_OK, S("file"), S("say \"hi\".txt") },
+    { "Go: escaped quote then backslash",
+      S("form-data; name=\"file\"; filename=\"q\\\"\\\\\""), GA_HP_OK,
+      S("file"), S("q\"\\") },
+    { "quoted-pair reading parses, the literal one would not",
+      S("form-data; name=\"contentType\\\"; x=\""), GA_HP_OK,
+      S("contentType\"; x="), NONE },
+    { "literal reading, CR inside its quotes",
+      S("form-data; name=\"a\\\"; filename=\"b\rc\""), GA_HP_ERR_SYNTAX,
+      NONE, NONE },
+    { "literal reading, invalid UTF-8",
+      S("form-data; name=\"file\"; filename=\"\351\\\""),
+      GA_HP_ERR_BAD_VALUE, NONE, NONE },
+
+    /* what a client could craft on the literal reading */
+    { "literal: a second parameter hides no extension",
+      S("form-data; name=\"file\"; filename=\"evil.exe\\\"; x=\".pdf\""),
+      GA_HP_OK, S("file"), S("evil.exe\\") },
+    { "literal: a second filename is a duplicate",
+      S("form-data; name=\"file\"; filename=\"a.pdf\\\"; "
+        "filename=\"evil.exe\""), GA_HP_ERR_DUPLICATE, NONE, NONE },
+    { "literal: a second name is a duplicate",
+      S("form-data; name=\"file\"; filename=\"a.pdf\\\"; "
+        "name=\"contentType\""), GA_HP_ERR_DUPLICATE, NONE, NONE },
+    { "literal: a second filename, other case",
+      S("form-data; filename=\"a\\\"; FileName=\"b\""),
+      GA_HP_ERR_DUPLICATE, NONE, NONE },
+    { "literal: filename* after it wins as it always does",
+      S("form-data; name=\"file\"; filename=\"a.pdf\\\"; "
+        "filename*=UTF-8''b.exe"), GA_HP_OK, S("file"), S("b.exe") },
+    { "literal: a bad filename* after it is still refused",
+      S("form-data; name=\"file\"; filename=\"a.pdf\\\"; "
+        "filename*=UTF-8''%E9"), GA_HP_ERR_BAD_VALUE, NONE, NONE },
+    { "literal: the field name it gives is what follows",
+      S("form-data; name=\"name\\\"; filename=\"x.exe\""), GA_HP_OK,
+      S("name\\"), S("x.exe") },
+    { "neither: an escaped quote and text after the literal close",
+      S("form-data; name=\"file\"; filename=\"a\\\"b"), GA_HP_ERR_SYNTAX,
+      NONE, NONE },
+    { "neither: a backslash outside quotes",
+      S("form-data; name=\"file\"; filename=\"a\\\"; x=\\\""),
+      GA_HP_ERR_SYNTAX, NONE, NONE },
+    { "neither: quotes left open on both readings",
+      S("form-data; filename=\"a\\\";b=\";c=\"d"), GA_HP_ERR_SYNTAX,
+      NONE, NONE },
+    { "literal: what the other reading took as text is a parameter",
+      S("form-data; filename=\"a\\\";b=\";c=\""), GA_HP_OK, NONE,
+      S("a\\") },
 };
 
 
@@ -420,6 +508,298 @@ static const synth_vec_t  synth[] = {
 };
 
 
+/*
+ * The two readings of a quoted value (see ga_disposition_parse()),
+ * modelled here apart from the parser: every header made of up to
+ * MODEL_LEN pieces below after "form-data" is split under each reading.
+ * Whenever both parse, they must split it the same way (the claim that
+ * makes the rule unambiguous), and ga_disposition_parse() must give what
+ * the reading the rule picks gives: the same refusal, or the same name
+ * and filename.
+ */
+
+#define MODEL_LEN    7
+#define MODEL_PARAMS 16
+
+typedef struct {
+    const u_char  *name;
+    size_t         name_len;
+    const u_char  *value;
+    size_t         value_len;
+    int            quoted;
+} model_prm_t;
+
+
+static const char  *model_pieces[] = {
+    "\"", "\\", ";", " ", "a", "name=", "filename="
+};
+
+
+static int
+model_tchar(u_char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~{}", c);
+}
+
+
+/* returns the number of parameters, or -1 if the reading does not parse */
+
+static int
+model_split(const u_char *p, const u_char *last, int literal,
+    model_prm_t *prm)
+{
+    int  n;
+
+    n = 0;
+
+    for ( ;; ) {
+        while (p < last && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        if (p == last) {
+            return n;
+        }
+
+        if (*p++ != ';') {
+            return -1;
+        }
+
+        while (p < last && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        if (p == last || *p == ';') {
+            continue;
+        }
+
+        if (n == MODEL_PARAMS) {
+            return -1;
+        }
+
+        prm[n].name = p;
+
+        while (p < last && model_tchar(*p)) {
+            p++;
+        }
+
+        prm[n].name_len = p - prm[n].name;
+
+        while (p < last && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        if (prm[n].name_len == 0 || p == last || *p++ != '=') {
+            return -1;
+        }
+
+        while (p < last && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        if (p < last && *p == '"') {
+            prm[n].value = ++p;
+            prm[n].quoted = 1;
+
+            while (p < last && *p != '"') {
+                if (!literal && *p == '\\' && p + 1 < last
+                    && (p[1] == '"' || p[1] == '\\'))
+                {
+                    p++;
+                }
+
+                p++;
+            }
+
+            if (p == last) {
+                return -1;
+            }
+
+            prm[n].value_len = p++ - prm[n].value;
+
+        } else {
+            prm[n].value = p;
+            prm[n].quoted = 0;
+
+            while (p < last && (model_tchar(*p) || *p >= 0x80)) {
+                p++;
+            }
+
+            prm[n].value_len = p - prm[n].value;
+
+            if (prm[n].value_len == 0) {
+                return -1;
+            }
+        }
+
+        n++;
+    }
+}
+
+
+static int
+model_find(const model_prm_t *prm, int n, const char *name,
+    const model_prm_t **found)
+{
+    int  i, count;
+
+    count = 0;
+
+    for (i = 0; i < n; i++) {
+        if (prm[i].name_len == strlen(name)
+            && memcmp(prm[i].name, name, prm[i].name_len) == 0)
+        {
+            *found = &prm[i];
+            count++;
+        }
+    }
+
+    return count;
+}
+
+
+/* what ga_disposition_parse() must give for a value, by the model */
+
+static int
+model_check(const u_char *v, size_t len)
+{
+    int                 n0, n1, n, i, literal, rc, cn, cf;
+    size_t              dl;
+    u_char              buf[512], dec[512];
+    ga_disposition_t    d;
+    const u_char       *p, *last;
+    model_prm_t         r0[MODEL_PARAMS], r1[MODEL_PARAMS], *r;
+    const model_prm_t  *nm, *fn;
+
+    p = v + sizeof("form-data") - 1;
+    last = v + len;
+
+    n0 = model_split(p, last, 0, r0);
+    n1 = model_split(p, last, 1, r1);
+
+    if (n0 >= 0 && n1 >= 0) {
+        if (n0 != n1) {
+            return 0;
+        }
+
+        for (i = 0; i < n0; i++) {
+            if (r0[i].name != r1[i].name || r0[i].value != r1[i].value
+                || r0[i].value_len != r1[i].value_len)
+            {
+                return 0;
+            }
+        }
+    }
+
+    literal = (n0 < 0);
+    n = literal ? n1 : n0;
+    r = literal ? r1 : r0;
+
+    rc = ga_disposition_parse(v, len, &d, buf, sizeof(buf));
+
+    /* refused: which error depends on what comes first, as before */
+
+    if (n < 0) {
+        return rc != GA_HP_OK;
+    }
+
+    nm = NULL;
+    fn = NULL;
+    cn = model_find(r, n, "name", &nm);
+    cf = model_find(r, n, "filename", &fn);
+
+    if (cn > 1 || cf > 1) {
+        return rc == GA_HP_ERR_DUPLICATE;
+    }
+
+    if (rc != GA_HP_OK || d.has_name != cn || d.has_filename != cf) {
+        return 0;
+    }
+
+    if (nm) {
+        if (ga_filename_decode(nm->value, nm->value_len,
+                               nm->quoted && !literal, dec, &dl)
+                != 0
+            || dl != d.name_len || memcmp(dec, d.name, dl) != 0)
+        {
+            return 0;
+        }
+    }
+
+    if (fn) {
+        if (ga_filename_decode(fn->value, fn->value_len,
+                               fn->quoted && !literal, dec, &dl)
+                != 0
+            || dl != d.filename_len || memcmp(dec, d.filename, dl) != 0)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static void
+test_model(void)
+{
+    int     k, bad, total;
+    size_t  i, len, npieces;
+    u_char  *v;
+    int     idx[MODEL_LEN];
+    u_char  tmp[256];
+
+    npieces = sizeof(model_pieces) / sizeof(model_pieces[0]);
+    bad = 0;
+    total = 0;
+
+    for (k = 0; k <= MODEL_LEN; k++) {
+        memset(idx, 0, sizeof(idx));
+
+        for ( ;; ) {
+            memcpy(tmp, "form-data", sizeof("form-data") - 1);
+            len = sizeof("form-data") - 1;
+
+            for (i = 0; i < (size_t) k; i++) {
+                memcpy(tmp + len, model_pieces[idx[i]],
+                       strlen(model_pieces[idx[i]]));
+                len += strlen(model_pieces[idx[i]]);
+            }
+
+            /* an exact-size heap copy, so ASan sees any read past the end */
+
+            v = malloc(len);
+            memcpy(v, tmp, len);
+
+            if (!model_check(v, len)) {
+                if (bad++ < 5) {
+                    diag("model differs: %.*s", (int) len, v);
+                }
+            }
+
+            free(v);
+            total++;
+
+            for (i = 0; i < (size_t) k; i++) {
+                if ((size_t) ++idx[i] < npieces) {
+                    break;
+                }
+
+                idx[i] = 0;
+            }
+
+            if (i == (size_t) k) {
+                break;
+            }
+        }
+    }
+
+    ok(bad == 0, "model: %d headers, one split whenever both readings "
+       "parse, and ga_disposition_parse() agrees (%d differ)", total, bad);
+}
+
+
 int
 main(void)
 {
@@ -515,6 +895,8 @@ main(void)
     rc = ga_disposition_parse(S("form-data; name=\"\""), &d, NULL, 0);
     ok(rc == GA_HP_OK && d.has_name && d.name_len == 0,
        "empty name needs no buffer");
+
+    test_model();
 
     return done_testing();
 }

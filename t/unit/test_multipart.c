@@ -691,6 +691,15 @@ static const vec_t  vectors[] = {
  * the header line: those bodies must be refused (BAD_HEADER).  The name
  * "a%20b.txt" sent raw is the documented ambiguity of
  * ga_filename_decode.c.
+ *
+ * The "backslash" bodies upload the names "ends with\", "q\"\" and
+ * "two\\" (0, 1, 2), captured on a socket: headless Chromium 156
+ * (fetch with a FormData and a File), curl 7.88.1 (-F ';filename='),
+ * Node 20.20 fetch, requests 2.34 / urllib3 2.7, Go 1.19, LWP 6.44, and
+ * Debian's httpx 0.23, urllib3 1.26 and aiohttp 3.8 (t/clients/ programs).
+ * WHATWG encoders leave '\' raw, so "ends with\" ends in \" and parses
+ * only with the backslash literal; their "two\\" parses as a quoted-pair
+ * and gives "two\" (both become "two" once sanitised).
  */
 
 typedef struct {
@@ -1577,6 +1586,537 @@ static const client_vec_t  clients[] = {
         "--xYzZY--\r\n"),
       S(
         "a b.txt") },
+
+    /* names ending in a backslash, captured as in the comment above */
+    { "chromium backslash 0", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=----WebKitFormBoundarybjiBYkdgUfnV2I"
+        "3L"),
+      S(
+        "------WebKitFormBoundarybjiBYkdgUfnV2I3L\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "------WebKitFormBoundarybjiBYkdgUfnV2I3L\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"ends wit"
+        "h\\\"\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "------WebKitFormBoundarybjiBYkdgUfnV2I3L--\r\n"),
+      S(
+        "ends with\\") },
+    { "chromium backslash 1", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=----WebKitFormBoundaryN5X7Z20IKk0AAB"
+        "5b"),
+      S(
+        "------WebKitFormBoundaryN5X7Z20IKk0AAB5b\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "------WebKitFormBoundaryN5X7Z20IKk0AAB5b\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"q%22\\\""
+        "\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "------WebKitFormBoundaryN5X7Z20IKk0AAB5b--\r\n"),
+      S(
+        "q\"\\") },
+    { "chromium backslash 2", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=----WebKitFormBoundaryjBwxLB1BhHNyaA"
+        "VS"),
+      S(
+        "------WebKitFormBoundaryjBwxLB1BhHNyaAVS\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "------WebKitFormBoundaryjBwxLB1BhHNyaAVS\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"two\\\\"
+        "\"\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "------WebKitFormBoundaryjBwxLB1BhHNyaAVS--\r\n"),
+      S(
+        "two\\") },
+    { "curl backslash 0", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=------------------------c9e68c7f0b17"
+        "b27a"),
+      S(
+        "--------------------------c9e68c7f0b17b27a\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--------------------------c9e68c7f0b17b27a\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"ends wit"
+        "h\\\"\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--------------------------c9e68c7f0b17b27a--\r\n"),
+      S(
+        "ends with\\") },
+    { "curl backslash 1", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=------------------------06eefb9fde51"
+        "78d0"),
+      S(
+        "--------------------------06eefb9fde5178d0\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--------------------------06eefb9fde5178d0\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"q%22\\\""
+        "\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--------------------------06eefb9fde5178d0--\r\n"),
+      S(
+        "q\"\\") },
+    { "curl backslash 2", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=------------------------004f6808ea71"
+        "91c8"),
+      S(
+        "--------------------------004f6808ea7191c8\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--------------------------004f6808ea7191c8\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"two\\\\"
+        "\"\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--------------------------004f6808ea7191c8--\r\n"),
+      S(
+        "two\\") },
+    { "node backslash 0", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=----formdata-undici-018102425378"),
+      S(
+        "------formdata-undici-018102425378\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "------formdata-undici-018102425378\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"ends wit"
+        "h\\\"\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "------formdata-undici-018102425378--\r\n"),
+      S(
+        "ends with\\") },
+    { "node backslash 1", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=----formdata-undici-047825035834"),
+      S(
+        "------formdata-undici-047825035834\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "------formdata-undici-047825035834\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"q%22\\\""
+        "\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "------formdata-undici-047825035834--\r\n"),
+      S(
+        "q\"\\") },
+    { "node backslash 2", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=----formdata-undici-004683779104"),
+      S(
+        "------formdata-undici-004683779104\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "------formdata-undici-004683779104\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"two\\\\"
+        "\"\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "------formdata-undici-004683779104--\r\n"),
+      S(
+        "two\\") },
+    { "py backslash 0", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=ce6ff5de13e094eaf69fad35b2b1f723"),
+      S(
+        "--ce6ff5de13e094eaf69fad35b2b1f723\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--ce6ff5de13e094eaf69fad35b2b1f723\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"ends wit"
+        "h\\\"\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--ce6ff5de13e094eaf69fad35b2b1f723--\r\n"),
+      S(
+        "ends with\\") },
+    { "py backslash 1", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=e1ef676b44aee2e98fca0b103e3b5669"),
+      S(
+        "--e1ef676b44aee2e98fca0b103e3b5669\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--e1ef676b44aee2e98fca0b103e3b5669\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"q%22\\\""
+        "\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--e1ef676b44aee2e98fca0b103e3b5669--\r\n"),
+      S(
+        "q\"\\") },
+    { "py backslash 2", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=1b4417c55a0bcb4eb17b667b5e4925c6"),
+      S(
+        "--1b4417c55a0bcb4eb17b667b5e4925c6\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--1b4417c55a0bcb4eb17b667b5e4925c6\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"two\\\\"
+        "\"\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--1b4417c55a0bcb4eb17b667b5e4925c6--\r\n"),
+      S(
+        "two\\") },
+    { "go backslash 0", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=35eb4a071011eae15cba539dcdeb5ef18cbd"
+        "cadbc11a2eba64cc125305a2"),
+      S(
+        "--35eb4a071011eae15cba539dcdeb5ef18cbdcadbc11a2eba64cc125305a2\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--35eb4a071011eae15cba539dcdeb5ef18cbdcadbc11a2eba64cc125305a2\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"ends wit"
+        "h\\\\\"\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--35eb4a071011eae15cba539dcdeb5ef18cbdcadbc11a2eba64cc125305a2--\r"
+        "\n"),
+      S(
+        "ends with\\") },
+    { "go backslash 1", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=5718b0f10885fbaa5e16abb3f371bed7d731"
+        "1eff41c29fe4939ad37142cb"),
+      S(
+        "--5718b0f10885fbaa5e16abb3f371bed7d7311eff41c29fe4939ad37142cb\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--5718b0f10885fbaa5e16abb3f371bed7d7311eff41c29fe4939ad37142cb\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"q\\\"\\"
+        "\\\"\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--5718b0f10885fbaa5e16abb3f371bed7d7311eff41c29fe4939ad37142cb--\r"
+        "\n"),
+      S(
+        "q\"\\") },
+    { "go backslash 2", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=c86df3cbc027408a3ef75c9ac2a18bdbbad1"
+        "29b0f884afc0fa4f65c6ab3f"),
+      S(
+        "--c86df3cbc027408a3ef75c9ac2a18bdbbad129b0f884afc0fa4f65c6ab3f\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--c86df3cbc027408a3ef75c9ac2a18bdbbad129b0f884afc0fa4f65c6ab3f\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"two\\\\"
+        "\\\\\"\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--c86df3cbc027408a3ef75c9ac2a18bdbbad129b0f884afc0fa4f65c6ab3f--\r"
+        "\n"),
+      S(
+        "two\\\\") },
+    { "lwp backslash 0", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=xYzZY"),
+      S(
+        "--xYzZY\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--xYzZY\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"ends wit"
+        "h\\\\\"\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--xYzZY--\r\n"),
+      S(
+        "ends with\\") },
+    { "lwp backslash 1", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=xYzZY"),
+      S(
+        "--xYzZY\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--xYzZY\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"q\\\"\\"
+        "\\\"\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--xYzZY--\r\n"),
+      S(
+        "q\"\\") },
+    { "lwp backslash 2", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=xYzZY"),
+      S(
+        "--xYzZY\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--xYzZY\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"two\\\\"
+        "\\\\\"\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--xYzZY--\r\n"),
+      S(
+        "two\\\\") },
+    { "httpx backslash 0", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=dc1b34bae2d89fd182243fdd42a07a4e"),
+      S(
+        "--dc1b34bae2d89fd182243fdd42a07a4e\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--dc1b34bae2d89fd182243fdd42a07a4e\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"ends wit"
+        "h\\\\\"\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--dc1b34bae2d89fd182243fdd42a07a4e--\r\n"),
+      S(
+        "ends with\\") },
+    { "httpx backslash 1", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=aa712ff47204dc65b9d74e50ded31bca"),
+      S(
+        "--aa712ff47204dc65b9d74e50ded31bca\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--aa712ff47204dc65b9d74e50ded31bca\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"q%22\\\\"
+        "\"\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--aa712ff47204dc65b9d74e50ded31bca--\r\n"),
+      S(
+        "q\"\\") },
+    { "httpx backslash 2", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=349b2801036ef058a57c9c6fd4a89687"),
+      S(
+        "--349b2801036ef058a57c9c6fd4a89687\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--349b2801036ef058a57c9c6fd4a89687\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"two\\\\"
+        "\\\\\"\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--349b2801036ef058a57c9c6fd4a89687--\r\n"),
+      S(
+        "two\\\\") },
+    { "urllib3 1.26 backslash 0", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=beee053d64e58a983266ca60473d488e"),
+      S(
+        "--beee053d64e58a983266ca60473d488e\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--beee053d64e58a983266ca60473d488e\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"ends wit"
+        "h\\\\\"\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--beee053d64e58a983266ca60473d488e--\r\n"),
+      S(
+        "ends with\\") },
+    { "urllib3 1.26 backslash 1", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=4d8411b3266566e49a7b55264535113d"),
+      S(
+        "--4d8411b3266566e49a7b55264535113d\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--4d8411b3266566e49a7b55264535113d\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"q%22\\\\"
+        "\"\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--4d8411b3266566e49a7b55264535113d--\r\n"),
+      S(
+        "q\"\\") },
+    { "urllib3 1.26 backslash 2", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=75bb708ce2db34140047d4dcc07f0bd3"),
+      S(
+        "--75bb708ce2db34140047d4dcc07f0bd3\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--75bb708ce2db34140047d4dcc07f0bd3\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"two\\\\"
+        "\\\\\"\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--75bb708ce2db34140047d4dcc07f0bd3--\r\n"),
+      S(
+        "two\\\\") },
+    { "aiohttp backslash 0", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=5aeee3b880ae4fcdaccfc1f66c3e410a"),
+      S(
+        "--5aeee3b880ae4fcdaccfc1f66c3e410a\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--5aeee3b880ae4fcdaccfc1f66c3e410a\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"ends%20w"
+        "ith%5C\"\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--5aeee3b880ae4fcdaccfc1f66c3e410a--\r\n"),
+      S(
+        "ends with\\") },
+    { "aiohttp backslash 1", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=0bd1c937f5464ba6947ac8dc280a5e7d"),
+      S(
+        "--0bd1c937f5464ba6947ac8dc280a5e7d\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--0bd1c937f5464ba6947ac8dc280a5e7d\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"q%22%5C"
+        "\"\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--0bd1c937f5464ba6947ac8dc280a5e7d--\r\n"),
+      S(
+        "q\"\\") },
+    { "aiohttp backslash 2", GA_MP_OK,
+      S(
+        "multipart/form-data; boundary=11e25746922c4b85bff9bb3768dd497d"),
+      S(
+        "--11e25746922c4b85bff9bb3768dd497d\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "Content-Disposition: form-data; name=\"field\"\r\n"
+        "\r\n"
+        "value\r\n"
+        "--11e25746922c4b85bff9bb3768dd497d\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"two%5C%5"
+        "C\"\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--x\n"
+        "\r\n"
+        "--11e25746922c4b85bff9bb3768dd497d--\r\n"),
+      S(
+        "two\\\\") },
+
 };
 
 

@@ -154,10 +154,24 @@ directories(void)
     SAN("/etc/passwd", "passwd", "absolute Unix path");
     SAN("a/b\\c.txt", "c.txt", "mixed separators: the last one wins");
     SAN("\\\\server\\share\\r.doc", "r.doc", "UNC path");
-    SAN("dir/", "", "nothing after the last separator");
     SAN("/", "", "a lone slash");
+    SAN("\\", "", "a lone backslash");
+    SAN("/\\/", "", "only separators");
     SAN("a/..", "", "'..' after a separator");
     SAN("a/.", "", "'.' after a separator");
+
+    /* separators at the end are dropped before the last one is looked for */
+    SAN("ends with\\", "ends with", "trailing backslash (a Unix name)");
+    SAN("two\\\\", "two", "two trailing backslashes");
+    SAN("dir/", "dir", "trailing slash");
+    SAN("a\\b\\", "b", "the last component before a trailing backslash");
+    SAN("C:\\fakepath\\x.pdf\\", "x.pdf", "a path ending in a backslash");
+    SAN("evil.exe\\", "evil.exe", "the extension before it is kept");
+    SAN("evil.exe.\\", "evil.exe", "then trailing dots go");
+    SAN("a/../", "", "'..' then a separator");
+    SAN("..\\", "", "'..' then a backslash");
+    SAN("evil.exe\\.", "", "a dot after the separator: nothing left");
+    SAN("evil.exe\\ ", "", "a space after the separator: nothing left");
 
     /* an overlong '/' is not a separator, and not valid: dropped */
     SAN("x\300\257y", "xy", "overlong '/' (C0 AF) dropped, no split");
@@ -229,7 +243,7 @@ trimming(void)
     SAN(" . ", "", "' . '");
     SAN(".\001.", "", "'.' control '.'");
     SAN("\001\002\342\200\256", "", "only controls and RTLO");
-    SAN("C:\\fakepath\\", "", "only a directory");
+    SAN("C:\\fakepath\\", "fakepath", "a directory: its last component");
 
     /* NTFS streams are left for ga_ext_get() to judge */
     SAN("a.exe::$DATA", "a.exe::$DATA", "colons kept");
