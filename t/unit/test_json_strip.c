@@ -166,16 +166,30 @@ has_key(const cJSON *o, const case_t *c)
 }
 
 
+/*
+ * Duplicate names in any object: cJSON_Compare() looks each name up in
+ * the other object and finds the first, so it finds {"a":1,"a":2} unequal
+ * to itself; and cJSON_DeleteItemFromObjectCaseSensitive() deletes the
+ * first only.
+ */
+
 static int
 has_duplicates(const cJSON *o)
 {
     const cJSON  *i, *j;
 
     for (i = o->child; i; i = i->next) {
-        for (j = i->next; j; j = j->next) {
-            if (strcmp(i->string, j->string) == 0) {
-                return 1;
+
+        if (cJSON_IsObject(o)) {
+            for (j = i->next; j; j = j->next) {
+                if (strcmp(i->string, j->string) == 0) {
+                    return 1;
+                }
             }
+        }
+
+        if (has_duplicates(i)) {
+            return 1;
         }
     }
 
