@@ -68,9 +68,10 @@ path above, with a valid token (401 otherwise):
                        id: 400 ErrorInvalidIdMalformed; another method:
                        405 (Allow: GET, DELETE).
 Their records have kind "list", "get" or "delete" (by the method and the
-path's shape, whatever the answer: a 401 or 404 included).  Records of POSTs that
-passed the body checks (simple or createUploadSession) have "attempt":
-the number of such POSTs to that message so far, this one included.
+path's shape, whatever the answer: a 401 or 404 included; a malformed id
+has no shape: "attach").  Records of POSTs that passed the body checks
+(simple or createUploadSession) have "attempt": the number of such POSTs
+to that message so far, this one included.
 
 Upload sessions (Graph's "attach large files", shared/graph-api.md)
 -------------------------------------------------------------------
@@ -156,8 +157,9 @@ selector:
                       message or event (a simple POST of either type, or
                       a createUploadSession), after its body passed the
                       checks, counting every attempt (retries included;
-                      the record's "attempt"); with "parent_id": ID only
-                      in the message or event of that id.  For a simple
+                      the record's "attempt"; a /_queue answer is none);
+                      with "parent_id": ID only in the message or event
+                      of that id.  For a simple
                       POST "commit" creates the attachment before the
                       fault's answer, and "drop": "early" is "drop": true
                       (the body was read: the same holds for "create");

@@ -126,10 +126,12 @@ kinds(void)
     /* the type need not come first */
 
     accepted("{\"subject\":\"late type\",\"body\":{\"contentType\":\"text\","
-             "\"content\":\"hi\"},\"@odata.type\":\"#microsoft.graph.message\"}",
+             "\"content\":\"hi\"},"
+             "\"@odata.type\":\"#microsoft.graph.message\"}",
              GA_ITEM_MESSAGE,
              "{\"subject\":\"late type\",\"body\":{\"contentType\":\"text\","
-             "\"content\":\"hi\"},\"@odata.type\":\"#microsoft.graph.message\"}",
+             "\"content\":\"hi\"},"
+             "\"@odata.type\":\"#microsoft.graph.message\"}",
              "late type", "the type last, member order kept");
 
     /* a message that carries attachments of its own */
@@ -222,7 +224,8 @@ names(void)
 
     /* a long subject is cut on a character boundary, to GA_NAME_MAX */
 
-    strcpy(buf, "{\"@odata.type\":\"#microsoft.graph.message\",\"subject\":\"");
+    strcpy(buf, "{\"@odata.type\":\"#microsoft.graph.message\","
+                "\"subject\":\"");
 
     for (i = 0; i < 300; i++) {
         strcat(buf, "\xc3\xa9");
@@ -282,6 +285,15 @@ reserialised(void)
              "names differing in non-ASCII case are two names");
 
     accepted("{\"@odata.type\":\"#microsoft.graph.message\","
+             "\"a\":12345678901234567890,\"b\":1"
+             "000000000000000000000000000000000000000000000000000000000000"
+             "000000000000000000000000000000000000000}",
+             GA_ITEM_MESSAGE,
+             "{\"@odata.type\":\"#microsoft.graph.message\","
+             "\"a\":1.2345678901234567e+19,\"b\":1e+99}",
+             "attachment", "numbers past 2^64 and past 63 digits, as doubles");
+
+    accepted("{\"@odata.type\":\"#microsoft.graph.message\","
              "\"a\":1e-400}",
              GA_ITEM_MESSAGE,
              "{\"@odata.type\":\"#microsoft.graph.message\",\"a\":0}",
@@ -300,7 +312,8 @@ refusals(void)
 
     REFUSED("{\"@odata.type\":\"#microsoft.graph.message\",\"s\":\"\xff\"}",
             GA_ITEM_ERR_NOT_UTF8);
-    REFUSED("{\"@odata.type\":\"#microsoft.graph.message\",\"s\":\"\xc0\xaf\"}",
+    REFUSED("{\"@odata.type\":\"#microsoft.graph.message\","
+            "\"s\":\"\xc0\xaf\"}",
             GA_ITEM_ERR_NOT_UTF8);
     REFUSED("{\"@odata.type\":\"#microsoft.graph.message\","
             "\"s\":\"\xed\xa0\x80\"}", GA_ITEM_ERR_NOT_UTF8);
@@ -456,7 +469,8 @@ refusals(void)
 
     /* a truncated text fails at every length, never past its end */
 
-    strcpy(buf, "{\"@odata.type\":\"#microsoft.graph.message\",\"a\":[1.5e3]}");
+    strcpy(buf, "{\"@odata.type\":\"#microsoft.graph.message\","
+                "\"a\":[1.5e3]}");
 
     for (i = 0; i < strlen(buf); i++) {
         ga_item_t      it;
