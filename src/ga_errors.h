@@ -90,6 +90,24 @@ typedef enum {
     /* several files */
     GA_ERR_ATTACH_FAILED,
     GA_ERR_ATTACH_OUTCOME_UNKNOWN,
+    /* item attachments: the "item" field (ga_item.h) */
+    GA_ERR_ITEM_EMPTY,
+    GA_ERR_ITEM_TOO_LARGE,
+    GA_ERR_ITEM_NOT_UTF8,
+    GA_ERR_ITEM_SYNTAX,
+    GA_ERR_ITEM_COMMENT,
+    GA_ERR_ITEM_NAN,
+    GA_ERR_ITEM_NUMBER,
+    GA_ERR_ITEM_CONTROL,
+    GA_ERR_ITEM_SURROGATE,
+    GA_ERR_ITEM_NUL,
+    GA_ERR_ITEM_TRAILING,
+    GA_ERR_ITEM_NOT_OBJECT,
+    GA_ERR_ITEM_TOO_DEEP,
+    GA_ERR_ITEM_TOO_MANY_MEMBERS,
+    GA_ERR_ITEM_DUPLICATE,
+    GA_ERR_ITEM_NO_TYPE,
+    GA_ERR_ITEM_UNKNOWN_TYPE,
 
     /* responses nginx made itself, by status */
     GA_ERR_NGINX_BAD_REQUEST,

@@ -762,6 +762,329 @@ is($t->graph_session_file($u[0][1]), undef, '... and their files');
 is(up($u[0][0], method => 'DELETE')->{status}, 404,
    '... their uploadUrls are 404');
 
+# ----------------------------------------------------------------------
+# Item attachments, and what a message holds: the list, DELETE of one,
+# sessions' attachments, faults on the Nth attachment POST.
+
+sub graph_req {
+    my ($method, $p, %o) = @_;
+    my $req = "$method $p HTTP/1.1\r\nHost: graph\r\nConnection: close\r\n";
+    $req .= "Authorization: Bearer " . ($o{token} // 'standin-token-1')
+          . "\r\n" unless $o{no_auth};
+    $req .= "Content-Length: 0\r\n" unless $method =~ /^(?:GET|DELETE)$/;
+    $req .= "\r\n";
+    my $c = GraphAttach::Test::Conn->new(port => $t->graph_port);
+    $c->send($req);
+    my $r = $c->read_response;
+    $c->close;
+    return $r;
+}
+
+$t->graph_clear;
+
+my %msg = ('@odata.type' => '#microsoft.graph.message', subject => 'Hi',
+           body => { contentType => 'text', content => 'hello' });
+my %itm = ('@odata.type' => '#microsoft.graph.itemAttachment',
+           name => 'Hi', item => \%msg);
+
+for my $c ([ 'a message', \%msg ],
+           [ 'a message, the type without #',
+             { %msg, '@odata.type' => 'microsoft.graph.message' } ],
+           [ 'an event', { '@odata.type' => '#microsoft.graph.event',
+                           subject => 'Standup' } ],
+           [ 'an event without #', { '@odata.type' => 'microsoft.graph.event' } ],
+           [ 'a contact', { '@odata.type' => '#microsoft.graph.contact',
+                            displayName => 'Ada' } ],
+           [ 'a contact without #',
+             { '@odata.type' => 'microsoft.graph.contact' } ])
+{
+    my ($what, $item) = @$c;
+    my $r = graph_post(json => { %itm, item => $item });
+    is($r->{status}, 201, "itemAttachment of $what: 201");
+    is($r->{json}{'@odata.type'}, '#microsoft.graph.itemAttachment',
+       "... echoes an itemAttachment ($what)");
+}
+$r = graph_post(json => { %itm, isInline => JSON::PP::false,
+                          contentType => 'message/rfc822' });
+is($r->{status}, 201, 'itemAttachment with isInline and contentType: 201');
+ok(!exists $r->{json}{item}, '201 does not echo the item');
+like($r->{json}{id} // '', qr/^AAMkAGI1Standin[A-Za-z0-9=_-]+$/, '201 has an id');
+is($r->{json}{contentType}, 'message/rfc822', '... and the contentType sent');
+
+my $before_refusals = () = $t->graph_message_attachments($path);
+my @item_refusals = (
+    [ 'no item', { %itm, item => undef }, 'delete' ],
+    [ 'item a string', { %itm, item => 'message' } ],
+    [ 'item an array', { %itm, item => [ \%msg ] } ],
+    [ 'item null', { %itm, item => undef } ],
+    [ 'item without @odata.type', { %itm, item => { subject => 'x' } } ],
+    [ 'item @odata.type a number',
+      { %itm, item => { '@odata.type' => 1 } } ],
+    [ 'item a fileAttachment', { %itm, item => {
+        '@odata.type' => '#microsoft.graph.fileAttachment' } } ],
+    [ 'item an eventMessage', { %itm, item => {
+        '@odata.type' => '#microsoft.graph.eventMessage' } } ],
+    [ 'item type in the wrong case', { %itm, item => {
+        '@odata.type' => '#microsoft.graph.Message' } } ],
+    [ 'item type ##', { %itm, item => {
+        '@odata.type' => '##microsoft.graph.message' } } ],
+    [ 'no name', { %itm, name => undef }, 'delete' ],
+    [ 'empty name', { %itm, name => '' } ],
+    [ 'name a number', { %itm, name => 7 } ],
+    [ 'with contentBytes', { %itm, contentBytes => 'aGk=' } ],
+    [ 'with contentId', { %itm, contentId => 'c1' } ],
+    [ 'read-only id', { %itm, id => 'x' } ],
+    [ 'unknown property', { %itm, colour => 'red' } ],
+    [ 'isInline a string', { %itm, isInline => 'false' } ],
+);
+for my $c (@item_refusals) {
+    my ($what, $json, $del) = @$c;
+    if ($del) {
+        my %j = %$json;
+        delete $j{$_} for grep { !defined $j{$_} } keys %j;
+        $json = \%j;
+    }
+    my $r = graph_post(json => $json);
+    is($r->{status}, 400, "itemAttachment, $what: 400");
+    is($r->{json}{error}{code}, 'RequestBodyRead',
+       "itemAttachment, $what: RequestBodyRead");
+}
+for my $c (
+    [ 'NaN in the item', '{"@odata.type":"#microsoft.graph.itemAttachment",'
+      . '"name":"a","item":{"@odata.type":"#microsoft.graph.message",'
+      . '"x":NaN}}' ],
+    [ 'Infinity in a fileAttachment',
+      '{"@odata.type":"#microsoft.graph.fileAttachment","name":"a",'
+      . '"contentBytes":"","size":Infinity}' ],
+    [ 'a duplicate inside the item',
+      '{"@odata.type":"#microsoft.graph.itemAttachment","name":"a",'
+      . '"item":{"@odata.type":"#microsoft.graph.message","subject":"a",'
+      . '"subject":"b"}}' ])
+{
+    my $r = graph_post(body => $c->[1]);
+    is($r->{status}, 400, "$c->[0]: 400");
+    is($r->{json}{error}{code}, 'RequestBodyRead', "$c->[0]: RequestBodyRead");
+}
+is(scalar(() = $t->graph_message_attachments($path)), $before_refusals,
+   'no attachment from a refusal');
+
+# The state of a message, across the shapes of its path.
+$t->graph_clear;
+my $mp = '/v1.0/users/bob@contoso.com/messages/M1=/attachments';
+my @files = ('first file', 'second file');
+is(graph_post(path => $mp, json => { %good, name => 'one.txt',
+                                     contentBytes => encode_base64($files[0], '') })->{status},
+   201, 'state: file 1');
+is(graph_post(path => '/beta/users/Bob@Contoso.com/mailFolders/inbox/messages/M1=/attachments',
+              json => { %good, name => 'two.txt', contentType => 'text/csv',
+                        isInline => JSON::PP::true, contentId => 'c2',
+                        contentBytes => encode_base64($files[1], '') })->{status},
+   201, 'state: file 2, through mailFolders, /beta, the mailbox in capitals');
+is(graph_post(path => $mp, json => \%itm)->{status}, 201, 'state: an item');
+is(graph_post(path => '/v1.0/users/bob@contoso.com/messages/M2=/attachments',
+              json => \%good)->{status}, 201, 'state: another message');
+
+$r = graph_req('GET', $mp);
+is($r->{status}, 200, 'GET attachments: 200');
+like($r->{json}{'@odata.context'} // '',
+     qr{\$metadata#users\('bob\@contoso\.com'\)/messages\('M1='\)/attachments$},
+     'GET attachments: @odata.context');
+my @v = @{ $r->{json}{value} || [] };
+is_deeply([map { $_->{name} } @v], ['one.txt', 'two.txt', 'Hi'],
+          'GET attachments: the three, oldest first');
+is_deeply([map { $_->{'@odata.type'} } @v],
+          [('#microsoft.graph.fileAttachment') x 2,
+           '#microsoft.graph.itemAttachment'], '... their types');
+ok(!grep({ exists $_->{contentBytes} || exists $_->{sha256} } @v),
+   '... no contentBytes, nothing of the stand-in\'s');
+is($v[1]{contentType}, 'text/csv', '... contentType');
+ok($v[1]{isInline}, '... isInline');
+is($v[1]{contentId}, 'c2', '... contentId');
+ok($v[0]{size} > length $files[0], '... an Exchange-like size');
+my $list_rec = (grep { $_->{method} eq 'GET' } $t->graph_records)[-1];
+is($list_rec->{kind}, 'list', 'the record of a GET: kind list');
+
+my @a = $t->graph_message_attachments(
+    '/graph/users/bob@contoso.com/messages/M1=/attachments');
+is(scalar @a, 3, 'graph_message_attachments, a gateway path: three');
+is_deeply([map { $_->{sha256} } @a[0, 1]],
+          [map { sha256_hex($_) } @files], '... sha256 of each file');
+is_deeply([map { $_->{length} } @a[0, 1]], [map { length } @files],
+          '... their lengths');
+is($a[2]{sha256}, undef, '... none for the item');
+is_deeply($a[2]{item}, \%msg, '... which keeps the item as sent');
+is_deeply([map { $_->{via} } @a], [('post') x 3], '... all by POST');
+is($t->graph_message_state($mp)->{attempts}, 3, 'graph_message_state: 3 attempts');
+is(scalar(() = $t->graph_message_attachments(
+       '/v1.0/users/bob@contoso.com/mailFolders/x/messages/M2=/attachments')),
+   1, 'the other message holds its own');
+is_deeply([$t->graph_message_attachments(
+       '/v1.0/users/bob@contoso.com/messages/NEVER/attachments')], [],
+   'a message never seen holds nothing');
+is_deeply(graph_req('GET', '/v1.0/users/bob@contoso.com/messages/NEVER/attachments')->{json}{value},
+          [], '... GET says so too');
+is(scalar(() = $t->graph_all_attachments), 2, 'graph_all_attachments: two messages');
+is($t->graph_call('GET', '/_attachments?path=/v1.0/me/messages/M/attachments')->{status},
+   400, '/_attachments?path= not an attachment path: 400');
+
+is(graph_req('GET', $mp, no_auth => 1)->{status}, 401, 'GET without a token: 401');
+is(graph_req('PATCH', $mp)->{status}, 405, 'PATCH attachments: 405');
+
+# One attachment: GET, DELETE.
+$r = graph_req('GET', "$mp/$a[1]{id}");
+is($r->{status}, 200, 'GET one attachment: 200');
+is($r->{json}{name}, 'two.txt', '... its name');
+ok(!exists $r->{json}{contentBytes}, '... no contentBytes');
+$r = graph_req('DELETE', "$mp/$a[0]{id}", no_auth => 1);
+is($r->{status}, 401, 'DELETE without a token: 401');
+$r = graph_req('DELETE', "$mp/$a[0]{id}");
+is($r->{status}, 204, 'DELETE one attachment: 204');
+is($r->{body}, '', '... empty');
+ok(!exists $r->{headers}{'content-type'}, '... no Content-Type');
+ok(is_guid($r->{headers}{'request-id'}), '... a request-id');
+is_deeply([map { $_->{name} } $t->graph_message_attachments($mp)],
+          ['two.txt', 'Hi'], '... it is gone');
+is_deeply([map { $_->{name} } @{ graph_req('GET', $mp)->{json}{value} }],
+          ['two.txt', 'Hi'], '... from GET too');
+is_deeply([map { $_->{id} } @{ $t->graph_message_state($mp)->{deleted} }],
+          [$a[0]{id}], '... and listed as deleted');
+for my $c ([ 'again', "$mp/$a[0]{id}", 404, 'ErrorItemNotFound' ],
+           [ 'an unknown id', "$mp/AAMkNOPE=", 404, 'ErrorItemNotFound' ],
+           [ "another message's attachment",
+             "/v1.0/users/bob\@contoso.com/messages/M2=/attachments/$a[1]{id}",
+             404, 'ErrorItemNotFound' ],
+           [ 'a malformed id', "$mp/AA%2FB", 400, 'ErrorInvalidIdMalformed' ])
+{
+    my $r = graph_req('DELETE', $c->[1]);
+    is($r->{status}, $c->[2], "DELETE $c->[0]: $c->[2]");
+    is($r->{json}{error}{code}, $c->[3], "DELETE $c->[0]: $c->[3]");
+}
+is(graph_req('GET', "$mp/$a[0]{id}")->{status}, 404, 'GET of a deleted one: 404');
+is(graph_req('PATCH', "$mp/$a[1]{id}")->{status}, 405, 'PATCH one: 405');
+is(graph_req('DELETE', "/v1.0/users/bob\@contoso.com/mailFolders/f/messages/M1=/attachments/$a[2]{id}")->{status},
+   204, 'DELETE through mailFolders: 204');
+is_deeply([map { $_->{name} } $t->graph_message_attachments($mp)],
+          ['two.txt'], '... one left');
+is_deeply([map { $_->{kind} } grep { $_->{method} ne 'POST' }
+           $t->graph_records],
+          [qw(list list list attach get delete delete list delete delete
+              delete attach get attach delete)],
+          'records: kinds list, get, delete (a malformed id: attach)')
+    or diag explain
+    [map { "$_->{method} $_->{kind}" } $t->graph_records];
+
+# An upload session's last range creates the attachment; a cancelled one
+# creates none.
+$t->graph_clear;
+$file = file_of(3 * $MiB, 31);
+($url, $id) = new_session($file, path => "$mp/createUploadSession");
+upload_all($url, $file, 2 * $MiB);
+@a = $t->graph_message_attachments($mp);
+is(scalar @a, 1, 'a completed session: one attachment');
+is($a[0]{id}, session($id)->{attachment_id}, '... the one its Location names');
+is($a[0]{sha256}, sha256_hex($file), '... sha256 of the file');
+is($a[0]{length}, length $file, '... its length');
+is($a[0]{via}, 'session', '... via session');
+is($a[0]{session}, $id, '... which one');
+is($a[0]{name}, 'big.bin', '... the AttachmentItem name');
+is_deeply([map { $_->{id} } @{ graph_req('GET', $mp)->{json}{value} }],
+          [$a[0]{id}], '... GET lists it');
+($url, $id) = new_session($file, path => "$mp/createUploadSession");
+up($url, start => 0, total => length $file, body => substr($file, 0, 2 * $MiB));
+up($url, method => 'DELETE');
+is(scalar(() = $t->graph_message_attachments($mp)), 1,
+   'a cancelled session: no attachment');
+is($t->graph_message_state($mp)->{attempts}, 2,
+   'createUploadSession counts as an attempt');
+my $ep = '/v1.0/users/bob@contoso.com/calendar/events/E1=/attachments';
+($url, $id) = new_session($file, path => "$ep/createUploadSession");
+upload_all($url, $file, 2 * $MiB);
+is(scalar(() = $t->graph_message_attachments(
+       '/v1.0/users/bob@contoso.com/events/E1=/attachments')), 1,
+   "an event's session: the event holds it, whatever the path's shape");
+is($t->graph_message_state($ep)->{parent}, 'Events', '... an event');
+
+# Faults on the Nth attachment POST of a message.
+$t->graph_clear;
+sub att_faults { my $r = $t->graph_attachment_faults(@_);
+                 is($r->{status}, 200, 'attachment faults set') }
+att_faults({ attachment => 2, status => 503, retry_after => '1' });
+my @names = map { { %good, name => "f$_.txt" } } 1 .. 3;
+is(graph_post(path => $mp, json => $names[0])->{status}, 201, 'fault on 2: 1st 201');
+$r = graph_post(path => $mp, json => $names[1]);
+is($r->{status}, 503, 'fault on 2: 2nd 503');
+is($r->{headers}{'retry-after'}, '1', '... Retry-After: 1');
+is($r->{json}{error}{code}, 'ServiceUnavailable', '... ServiceUnavailable');
+is(graph_post(path => $mp, json => $names[1])->{status}, 201,
+   '... the retry (attempt 3): 201');
+is(graph_post(path => $mp, json => $names[2])->{status}, 201, '... then 201');
+is_deeply([map { $_->{name} } $t->graph_message_attachments($mp)],
+          ['f1.txt', 'f2.txt', 'f3.txt'], 'the message holds each file once');
+is($t->graph_message_state($mp)->{attempts}, 4, '... after 4 attempts');
+my @att = map { $_->{attempt} } grep { $_->{method} eq 'POST' } $t->graph_records;
+is_deeply(\@att, [1, 2, 3, 4], 'records: attempt 1 to 4');
+ok((grep { $_->{method} eq 'POST' } $t->graph_records)[1]{fault},
+   'the record of the 2nd names its fault');
+
+$t->graph_clear;
+att_faults({ attachment => 1, status => 429 }, { attachment => 1, status => 500 });
+$r = graph_post(path => $mp, json => \%good);
+is($r->{status}, 429, 'two faults on 1: the first fires (429)');
+is($r->{json}{error}{code}, 'ApplicationThrottled', '... ApplicationThrottled');
+$r = graph_post(path => '/v1.0/users/bob@contoso.com/messages/M2=/attachments',
+                json => \%good);
+is($r->{status}, 500, "... the second on another message's 1st (500)");
+is($r->{json}{error}{code}, 'InternalServerError', '... InternalServerError');
+is(graph_post(path => $mp, json => \%good)->{status}, 201, '... then none');
+is(scalar(() = $t->graph_message_attachments($mp)), 1, '... one attached');
+
+$t->graph_clear;
+att_faults({ attachment => 1, parent_id => 'M2=', status => 503, times => -1 });
+is(graph_post(path => $mp, json => \%good)->{status}, 201,
+   'parent_id M2=: M1= is spared');
+my $m2 = '/v1.0/users/bob@contoso.com/messages/M2=/attachments';
+is(graph_post(path => $m2, json => \%good)->{status}, 503, '... M2= is not');
+is(graph_post(path => $m2, json => \%good)->{status}, 201,
+   '... only its 1st attempt, times -1 notwithstanding');
+
+$t->graph_clear;
+att_faults({ attachment => 1, status => 500, commit => $T });
+is(graph_post(path => $mp, json => \%itm)->{status}, 500,
+   'commit and 500: the client sees 500');
+is(scalar(() = $t->graph_message_attachments($mp)), 1,
+   '... but the item is attached');
+
+$t->graph_clear;
+att_faults({ attachment => 1, drop => $T });
+is(graph_post(path => $mp, json => \%good), undef, 'drop: no answer');
+is(scalar(() = $t->graph_message_attachments($mp)), 0, '... nothing attached');
+
+$t->graph_clear;
+att_faults({ attachment => 2, status => 503 });
+is(graph_post(path => $mp, json => \%good)->{status}, 201, 'a simple POST, 1st');
+$r = create(path => "$mp/createUploadSession", item => item(size => 3 * $MiB));
+is($r->{status}, 503, 'createUploadSession as the 2nd attachment POST: 503');
+is(scalar(() = $t->graph_sessions), 0, '... no session');
+
+$t->graph_clear;
+att_faults({ attachment => 1, stall => 1 });
+$t0 = time;
+is(graph_post(path => $mp, json => \%good)->{status}, 201, 'stall: 201');
+cmp_ok(time - $t0, '>=', 1, '... after a second');
+
+for my $bad ({ attachment => 0, status => 503 }, { attachment => 'x', status => 503 },
+             { attachment => 1 }, { attachment => 1, range => 1, status => 503 },
+             { parent_id => 'M', status => 503, create => $T },
+             { attachment => 1, parent_id => 5, status => 503 })
+{
+    is($t->graph_attachment_faults($bad)->{status}, 400,
+       'attachment fault refused: ' . encode_json($bad));
+}
+
+graph_post(path => $mp, json => \%good);
+$t->graph_clear;
+is_deeply([$t->graph_all_attachments], [], 'graph_clear forgets what messages hold');
+
 # Redis helpers.
 $t->set_token('graph:token:x', 'redis-token-value');
 is($t->redis('GET', 'graph:token:x'), 'redis-token-value', 'redis SET/GET');

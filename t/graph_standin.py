@@ -24,7 +24,8 @@ or /beta, and checks what Graph checks (see shared/graph-api.md):
     string, "contentBytes" strict standard base64 (padded, no whitespace),
     optional "contentType" string, "isInline" boolean, "contentId" string,
     and no other property (read-only ones like id or size included): 400
-    RequestBodyRead;
+    RequestBodyRead; or an itemAttachment (below).  NaN, Infinity and
+    -Infinity are not JSON: 400 RequestBodyRead;
   - ids made only of A-Z a-z 0-9 - _ = (ErrorInvalidIdMalformed).
 
 Errors are shaped like Graph's:
@@ -33,6 +34,44 @@ Errors are shaped like Graph's:
 
 Success is 201 with a Graph-like fileAttachment object and request-id,
 client-request-id headers.
+
+Item attachments, and what a message holds
+------------------------------------------
+A simple POST may carry {"@odata.type":"#microsoft.graph.itemAttachment",
+"name":...,"item":{...}}: "name" a non-empty string, "item" an object
+whose "@odata.type" is microsoft.graph.message, microsoft.graph.event or
+microsoft.graph.contact, with or without '#'; optional "contentType"
+string and "isInline" boolean; no other property (contentBytes,
+contentId, read-only ones).  The item's own properties are not judged.
+Graph does not document its codes for a bad itemAttachment: every
+refusal is 400 RequestBodyRead, the message saying what (a test should
+check the status and that nothing was attached).  201 echoes it without
+the item ("contentType" null unless sent, "size" Exchange-like).
+
+Every attachment created is kept with its message or event: by a simple
+POST (fileAttachment or itemAttachment) or by the last range of an upload
+session (its 201 creates the attachment named by its Location).  A
+message is its mailbox (case-insensitively), "Messages" or "Events" and
+its id: mailFolders/F/messages/M is messages/M, calendar/events/E and
+calendars/C/events/E are events/E, /beta is /v1.0.  On every attachment
+path above, with a valid token (401 otherwise):
+  GET    {path}        200 {"@odata.context":...,"value":[...]}, oldest
+                       first, each {"@odata.type","id",
+                       "lastModifiedDateTime","name","contentType","size",
+                       "isInline"} and, for a fileAttachment, "contentId",
+                       "contentLocation" (no contentBytes, no item); a
+                       message never seen holds nothing;
+  GET    {path}/{id}   200, one of them; DELETE {path}/{id}: 204, empty,
+                       and it is gone; either with an id the message does
+                       not hold: 404 ErrorItemNotFound ("The specified
+                       object was not found in the store."); a malformed
+                       id: 400 ErrorInvalidIdMalformed; another method:
+                       405 (Allow: GET, DELETE).
+Their records have kind "list", "get" or "delete" (by the method and the
+path's shape, whatever the answer: a 401 or 404 included; a malformed id
+has no shape: "attach").  Records of POSTs that passed the body checks
+(simple or createUploadSession) have "attempt": the number of such POSTs
+to that message so far, this one included.
 
 Upload sessions (Graph's "attach large files", shared/graph-api.md)
 -------------------------------------------------------------------
@@ -114,6 +153,16 @@ selector:
     "create": true    a createUploadSession request (after it is
                       validated);
     "delete": true    a DELETE of an uploadUrl (after steps 1-3);
+    "attachment": N   the Nth POST that would create an attachment in a
+                      message or event (a simple POST of either type, or
+                      a createUploadSession), after its body passed the
+                      checks, counting every attempt (retries included;
+                      the record's "attempt"; a /_queue answer is none);
+                      with "parent_id": ID only in the message or event
+                      of that id.  For a simple
+                      POST "commit" creates the attachment before the
+                      fault's answer, and "drop": "early" is "drop": true
+                      (the body was read: the same holds for "create");
 and what happens:
     "status": S       answer S with a Graph error body; "code" and
                       "message" override the defaults (429
@@ -140,8 +189,9 @@ an uploadUrl, not a control endpoint):
                      {"method","path","version","headers":[[k,v],...],
                       "body_b64","status","error_code","kind","time"}
                      kind is "create" (a createUploadSession path),
-                     "upload" (an uploadUrl) or "attach" (any other
-                     Graph path); create and
+                     "upload" (an uploadUrl), "list", "get", "delete"
+                     (what a message holds, above) or "attach" (any
+                     other Graph path); create and
                      upload records have "session" (its id, when known);
                      upload records have "body_length", "body_sha256"
                      (of the bytes read, even when not stored), "range"
@@ -183,6 +233,22 @@ an uploadUrl, not a control endpoint):
                      (appended); an unknown key or a bad value is 400
   GET    /_upload_faults  the faults, each with "fired" (times so far)
   DELETE /_upload_faults  forget them
+  GET    /_attachments  every message and event that had an attachment
+                     POST, as a JSON list of {"user","parent" ("Messages"
+                     or "Events"),"parent_id","attempts" (attachment
+                     POSTs, see "attachment" above),"attachments" (oldest
+                     first),"deleted" (removed by DELETE, in that order)}
+                     where each attachment is its Graph fields and
+                     "contentId", "length" (bytes of the file; null for an
+                     item), "sha256" (hex, of the decoded contentBytes or
+                     of the bytes a session stored; null for an item),
+                     "via" ("post" or "session"), "session" (its id, for
+                     "session"), "item" (as sent, for an itemAttachment)
+  GET    /_attachments?path=P  the one whose attachment path is P
+                     (URL-encoded; any path above, e.g. /v1.0/users/u/
+                     mailFolders/f/messages/m/attachments), empty when
+                     never seen; 400 if P is not such a path
+  DELETE /_attachments  forget them all
   GET    /_health    200 "ok"
 """
 
@@ -222,6 +288,13 @@ READ_ONLY_PROPS = {"id", "size", "lastModifiedDateTime", "@odata.context"}
 ITEM_PROPS = {"attachmentType", "name", "size", "contentType", "isInline",
               "contentId"}
 
+# itemAttachment (shared/graph-api.md): the attachment base type's
+# properties, and the entities an item may be, with or without '#'.
+ITEM_ATTACHMENT_PROPS = {"@odata.type", "name", "item", "contentType",
+                         "isInline"}
+ITEM_TYPES = {"microsoft.graph.message", "microsoft.graph.event",
+              "microsoft.graph.contact"}
+
 ID_RE = re.compile(r"^[A-Za-z0-9_=-]+$")
 RANGE_RE = re.compile(r"^bytes (0|[1-9][0-9]*)-(0|[1-9][0-9]*)/([1-9][0-9]*)$")
 OUTLOOK_SESSION_RE = re.compile(r"/AttachmentSessions\('([^'/]+)'\)$")
@@ -253,7 +326,8 @@ CONFIG_VALUES = {
 }
 
 FAULT_KEYS = {"range", "create", "delete", "status", "code", "message",
-              "retry_after", "headers", "stall", "drop", "commit", "times"}
+              "retry_after", "headers", "stall", "drop", "commit", "times",
+              "attachment", "parent_id"}
 FAULT_CODES = {429: "ApplicationThrottled", 500: "InternalServerError",
                502: "BadGateway", 503: "ServiceUnavailable",
                504: "GatewayTimeout"}
@@ -270,6 +344,7 @@ state = {
     "faults": [],
     "config": dict(DEFAULT_CONFIG),
     "tmpdir": None,
+    "parents": {},           # parent_key() -> what a message/event holds
 }
 attachment_ids = itertools.count(1)
 
@@ -346,17 +421,24 @@ def check_path(path):
     else:
         shape_rest = rest
     shape = match_shape(shape_rest)
+    if shape is None and kind == "attach" and rest:
+        shape = match_one_attachment(rest)
+        if shape is not None:
+            kind, shape_rest = "one", rest[:-1]
     if shape is None:
         raise GraphError(404, "ResourceNotFound",
                          "Resource not found for the segment '%s'."
                          % (rest[0] if rest else ""))
-    return {
+    info = {
         "version": version,
         "kind": kind,
         "user": mailbox,
         "parent": "Events" if shape[-3] == "events" else "Messages",
         "parent_id": shape_rest[-2],
     }
+    if kind == "one":
+        info["attachment_id"] = rest[-1]
+    return info
 
 
 def strict_b64(s):
@@ -378,6 +460,11 @@ def no_duplicates(pairs):
     return d
 
 
+def no_constants(name):
+    # Python takes NaN, Infinity and -Infinity; JSON (and Graph) does not
+    raise ValueError("'%s' is not JSON" % name)
+
+
 def bad_body(msg):
     return GraphError(400, "RequestBodyRead", msg)
 
@@ -390,7 +477,8 @@ def parse_json_object(body):
                        "Content-Type header is set and payload is of valid "
                        "JSON format.")
     try:
-        obj = json.loads(text, object_pairs_hook=no_duplicates)
+        obj = json.loads(text, object_pairs_hook=no_duplicates,
+                         parse_constant=no_constants)
     except ValueError as e:
         raise bad_body("Unable to read JSON request payload: %s" % e)
     if not isinstance(obj, dict):
@@ -410,8 +498,11 @@ def check_optional(obj):
 
 def check_body(body):
     """Returns (attachment dict, decoded file bytes)."""
-    obj = parse_json_object(body)
+    return check_file_attachment(parse_json_object(body))
 
+
+def check_file_attachment(obj):
+    """Returns (attachment dict, decoded file bytes)."""
     for k in obj:
         if k in READ_ONLY_PROPS:
             raise bad_body("The property '%s' is read-only and cannot be "
@@ -508,9 +599,11 @@ def check_fault(f):
     for k in f:
         if k not in FAULT_KEYS:
             raise ValueError("unknown fault key '%s'" % k)
-    sel = [k for k in ("range", "create", "delete") if k in f]
+    sel = [k for k in ("range", "create", "delete", "attachment") if k in f]
     if len(sel) != 1:
-        raise ValueError("a fault has one of range, create, delete")
+        raise ValueError("a fault has one of range, create, delete, "
+                         "attachment")
+    check_attachment_fault(f)
     if "range" in f:
         r = f["range"]
         if not (r == "last" or (type(r) is int and r >= 1)):
@@ -670,12 +763,186 @@ class Session(object):
                 self.attachment_id = "AAMkAGI1Standin" + base64.b64encode(
                     b"upl-%010d" % next(attachment_ids)).decode("ascii")
                 self.location = self.make_location()
+                add_session_attachment(self)
                 return 201, {"location": self.location}
             return 200, {"ranges": self.next_ranges()}
 
     def cancel(self):
         with self.lock:
             self.cancelled = True
+
+
+# --- what a message or event holds -------------------------------------
+#
+# Every attachment created (a simple POST of a fileAttachment or an
+# itemAttachment, or the last range of an upload session) is kept with
+# the message or event it was made in, so that tests can assert on the
+# final state.  A message is named by its mailbox (case-insensitively),
+# "Messages" or "Events", and its id: mailFolders/.../messages/M is
+# messages/M, calendar/events/E is events/E, v1.0 is beta.
+
+
+def match_one_attachment(rest):
+    """The PATHS shape of rest without its last segment (an attachment
+    id), or None; raises for a malformed id."""
+    if len(rest) < 2 or rest[-1] == "createUploadSession":
+        return None
+    shape = match_shape(rest[:-1])
+    if shape is not None and not ID_RE.match(rest[-1]):
+        raise GraphError(400, "ErrorInvalidIdMalformed", "Id is malformed.")
+    return shape
+
+
+def check_item_attachment(obj):
+    """Judges an itemAttachment as Graph does; returns it.  Graph does not
+    document its codes for these: every refusal is 400 RequestBodyRead,
+    as for a fileAttachment, with what was wrong in the message."""
+    for k in obj:
+        if k in READ_ONLY_PROPS:
+            raise bad_body("The property '%s' is read-only and cannot be "
+                           "set." % k)
+        if k not in ITEM_ATTACHMENT_PROPS:
+            raise bad_body("The property '%s' does not exist on type "
+                           "'microsoft.graph.itemAttachment'." % k)
+    name = obj.get("name")
+    if not isinstance(name, str) or name == "":
+        raise bad_body("The property 'name' must be a non-empty string.")
+    if "item" not in obj:
+        raise bad_body("The property 'item' is required.")
+    item = obj["item"]
+    if not isinstance(item, dict):
+        raise bad_body("Cannot convert a value to target type "
+                       "'microsoft.graph.outlookItem'.")
+    t = item.get("@odata.type")
+    if not isinstance(t, str):
+        raise bad_body("The item has no '@odata.type': the type of an "
+                       "outlookItem cannot be inferred.")
+    if (t[1:] if t.startswith("#") else t) not in ITEM_TYPES:
+        raise bad_body("A type named '%s' could not be resolved by the "
+                       "model, or is not an item an itemAttachment can "
+                       "hold (message, event, contact)." % t)
+    check_optional(obj)
+    return obj
+
+
+def check_attachment_fault(f):
+    if "attachment" in f:
+        a = f["attachment"]
+        if not (type(a) is int and a >= 1):
+            raise ValueError("attachment: an integer >= 1")
+    if "parent_id" in f:
+        if "attachment" not in f:
+            raise ValueError("parent_id goes with attachment")
+        if not isinstance(f["parent_id"], str):
+            raise ValueError("parent_id: a string")
+
+
+def parent_key(info):
+    return (info["user"].lower(), info["parent"], info["parent_id"])
+
+
+def parent_state(info):
+    """What the message or event of info holds; call with lock held."""
+    key = parent_key(info)
+    p = state["parents"].get(key)
+    if p is None:
+        p = state["parents"][key] = {
+            "user": info["user"],
+            "parent": info["parent"],
+            "parent_id": info["parent_id"],
+            "attempts": 0,
+            "attachments": [],
+            "deleted": [],
+        }
+    return p
+
+
+def count_attempt(info):
+    """Counts a POST that would create an attachment in the message or
+    event of info; returns its number, from 1."""
+    with lock:
+        p = parent_state(info)
+        p["attempts"] += 1
+        return p["attempts"]
+
+
+def attachment_fault(info, n, also=None):
+    """The fault for the nth attachment POST to info's parent (or one
+    also accepts), or None."""
+    return take_fault(lambda f: (
+        f.get("attachment") == n
+        and f.get("parent_id", info["parent_id"]) == info["parent_id"])
+        or (also is not None and also(f)))
+
+
+def exchange_size(n, name):
+    # Exchange's size, not the file length.
+    return n + 180 + len(name.encode("utf-8"))
+
+
+def add_attachment(info, a):
+    a.setdefault("lastModifiedDateTime", now_iso() + "Z")
+    with lock:
+        parent_state(info)["attachments"].append(a)
+    return a
+
+
+def add_session_attachment(sess):
+    """The attachment an upload session made; sess.lock is held."""
+    item = sess.item
+    add_attachment(sess.info, {
+        "@odata.type": "#microsoft.graph.fileAttachment",
+        "id": sess.attachment_id,
+        "name": item["name"],
+        "contentType": item.get("contentType", "application/octet-stream"),
+        "size": exchange_size(sess.size, item["name"]),
+        "isInline": item.get("isInline", False),
+        "contentId": item.get("contentId"),
+        "length": sess.size,
+        "sha256": sess.sha.hexdigest(),
+        "via": "session",
+        "session": sess.id,
+    })
+
+
+def attachment_view(a):
+    """An attachment as Graph lists it: no contentBytes (nor item), none
+    of the stand-in's own fields."""
+    v = {"@odata.type": a["@odata.type"], "id": a["id"],
+         "lastModifiedDateTime": a["lastModifiedDateTime"],
+         "name": a["name"], "contentType": a["contentType"],
+         "size": a["size"], "isInline": a["isInline"]}
+    if a["@odata.type"] == "#microsoft.graph.fileAttachment":
+        v["contentId"] = a["contentId"]
+        v["contentLocation"] = None
+    return v
+
+
+def record_kind(method, path):
+    """A Graph request's record kind, by its method and path alone."""
+    if path.split("?", 1)[0].endswith("/createUploadSession"):
+        return "create"
+    try:
+        info = check_path(path)
+    except GraphError:
+        return "attach"
+    if info["kind"] == "one" and method in ("GET", "DELETE"):
+        return "delete" if method == "DELETE" else "get"
+    if info["kind"] == "attach" and method == "GET":
+        return "list"
+    return "attach"
+
+
+def find_attachment(info):
+    """(the parent's list, index) of info's attachment id, or None; call
+    with lock held."""
+    p = state["parents"].get(parent_key(info))
+    if p is None:
+        return None
+    for i, a in enumerate(p["attachments"]):
+        if a["id"] == info["attachment_id"]:
+            return p, i
+    return None
 
 
 def find_session(path):
@@ -942,6 +1209,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.control_faults(body)
         if path == "/_sessions" or path.startswith("/_sessions/"):
             return self.control_sessions(path)
+        if path == "/_attachments":
+            return self.control_attachments()
         return self.send_json(404, {"error": "no such control endpoint"})
 
     def control_config(self, body):
@@ -982,6 +1251,31 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             out = [dict(f) for f in state["faults"]]
         return self.send_json(200, out)
+
+    def control_attachments(self):
+        if self.command == "DELETE":
+            with lock:
+                state["parents"] = {}
+            return self.send_json(200, [])
+        query = self.path.partition("?")[2]
+        paths = urllib.parse.parse_qs(query).get("path")
+        if not paths:
+            with lock:
+                out = json.dumps(list(state["parents"].values()))
+            return self.send_bytes(200, out.encode("utf-8"),
+                                   {"Content-Type": "application/json"})
+        try:
+            info = check_path(paths[0])
+        except GraphError as e:
+            return self.send_json(400, {"error": e.message})
+        with lock:
+            p = state["parents"].get(parent_key(info))
+            out = json.dumps(p if p is not None else {
+                "user": info["user"], "parent": info["parent"],
+                "parent_id": info["parent_id"], "attempts": 0,
+                "attachments": [], "deleted": []})
+        return self.send_bytes(200, out.encode("utf-8"),
+                               {"Content-Type": "application/json"})
 
     def control_sessions(self, path):
         if path == "/_sessions":
@@ -1034,9 +1328,7 @@ class Handler(BaseHTTPRequestHandler):
         body, err = self.read_body()
         crid = self.headers.get("client-request-id") or ""
         rid = str(uuid.uuid4())
-        kind = "create" if self.path.split("?", 1)[0].endswith(
-            "/createUploadSession") else "attach"
-        rec = self.new_record(kind)
+        rec = self.new_record(record_kind(self.command, self.path))
         canned = None
         with lock:
             rec["body_b64"] = base64.b64encode(body or b"").decode("ascii")
@@ -1066,6 +1358,9 @@ class Handler(BaseHTTPRequestHandler):
             "client-request-id": crid,
         }
         h.update(extra)
+        if status == 204:
+            del h["Content-Type"]
+            return self.send_bytes(204, b"", h)
         return self.send_json(status, obj, h)
 
     def send_canned(self, rec, c, rid, crid):
@@ -1101,6 +1396,11 @@ class Handler(BaseHTTPRequestHandler):
 
         info = check_path(self.path)
 
+        if info["kind"] == "one":
+            return self.one_attachment(rec, info)
+        if info["kind"] == "attach" and self.command == "GET":
+            return self.list_attachments(rec, info)
+
         if self.command != "POST":
             raise GraphError(405, "Request_BadRequest",
                              "Unsupported method.")
@@ -1112,15 +1412,43 @@ class Handler(BaseHTTPRequestHandler):
 
         if info["kind"] == "create":
             return self.create_session(rec, body, info)
-        return self.attach(body, info)
+        return self.attach(rec, body, info)
 
-    def attach(self, body, info):
+    def attach(self, rec, body, info):
+        obj = parse_json_object(body)
+        if obj.get("@odata.type") == "#microsoft.graph.itemAttachment":
+            att, data = check_item_attachment(obj), None
+        else:
+            att, data = check_file_attachment(obj)
+
+        n = count_attempt(info)
+        note(rec, attempt=n)
+        made = None
+        f = attachment_fault(info, n)
+        if f is not None:
+            note(rec, fault=f)
+            if f.get("commit"):
+                made = self.make_attachment(info, att, data)
+            if f.get("stall"):
+                time.sleep(f["stall"])
+            if f.get("drop"):
+                return self.hang_up(rec)
+            if "status" in f:
+                raise fault_error(f)
+        if made is None:
+            made = self.make_attachment(info, att, data)
+        out, loc = made
+        return 201, out, {"Location": loc}
+
+    def make_attachment(self, info, att, data):
+        """The 201's body and Location for a judged attachment, now kept
+        in its message or event."""
         version = info["version"]
-        att, data = check_body(body)
-
         with lock:
             state["counter"] += 1
             n = state["counter"]
+        if data is None:
+            return self.make_item_attachment(info, att, n)
         aid = "AAMkAGI1Standin" + base64.b64encode(
             b"att-%08d" % n).decode("ascii")
         out = {
@@ -1140,9 +1468,84 @@ class Handler(BaseHTTPRequestHandler):
             "contentLocation": None,
             "contentBytes": att["contentBytes"],
         }
+        add_attachment(info, {
+            "@odata.type": out["@odata.type"], "id": aid,
+            "lastModifiedDateTime": out["lastModifiedDateTime"],
+            "name": out["name"], "contentType": out["contentType"],
+            "size": out["size"], "isInline": out["isInline"],
+            "contentId": out["contentId"], "length": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(), "via": "post",
+        })
         loc = "https://graph.microsoft.com%s('%s')" % (
             self.path.split("?", 1)[0], aid)
-        return 201, out, {"Location": loc}
+        return out, loc
+
+    # --- item attachments, and what a message holds ---------------------
+
+    def make_item_attachment(self, info, att, n):
+        aid = "AAMkAGI1Standin" + base64.b64encode(
+            b"itm-%08d" % n).decode("ascii")
+        item = json.dumps(att["item"], separators=(",", ":"))
+        out = {
+            "@odata.context": "https://graph.microsoft.com/%s/$metadata#"
+                              "users('standin')/messages('standin')/"
+                              "attachments/$entity" % info["version"],
+            "@odata.type": "#microsoft.graph.itemAttachment",
+            "id": aid,
+            "lastModifiedDateTime": now_iso() + "Z",
+            "name": att["name"],
+            "contentType": att.get("contentType"),
+            "size": exchange_size(len(item.encode("utf-8")), att["name"]),
+            "isInline": att.get("isInline", False),
+        }
+        a = dict(out)
+        del a["@odata.context"]
+        a.update({"contentId": None, "length": None, "sha256": None,
+                  "via": "post", "item": att["item"]})
+        add_attachment(info, a)
+        loc = "https://graph.microsoft.com%s('%s')" % (
+            self.path.split("?", 1)[0], aid)
+        return out, loc
+
+    def list_attachments(self, rec, info):
+        """GET {attachment path}: what the message or event holds, as
+        Graph lists it (a message never seen holds nothing)."""
+        with lock:
+            p = state["parents"].get(parent_key(info))
+            value = [attachment_view(a) for a in p["attachments"]] \
+                if p else []
+        return 200, {
+            "@odata.context": "https://graph.microsoft.com/%s/$metadata#"
+                              "users('%s')/%s('%s')/attachments" % (
+                                  info["version"], info["user"],
+                                  info["parent"].lower(), info["parent_id"]),
+            "value": value,
+        }, {}
+
+    def one_attachment(self, rec, info):
+        """GET or DELETE {attachment path}/{id}."""
+        if self.command not in ("GET", "DELETE"):
+            raise GraphError(405, "Request_BadRequest",
+                             "Unsupported method.", {"Allow": "GET, DELETE"})
+        with lock:
+            hit = find_attachment(info)
+            if hit is not None:
+                p, i = hit
+                a = p["attachments"][i]
+                if self.command == "DELETE":
+                    p["deleted"].append(p["attachments"].pop(i))
+                a = attachment_view(a)
+        if hit is None:
+            raise GraphError(404, "ErrorItemNotFound",
+                             "The specified object was not found in the "
+                             "store.")
+        if self.command == "DELETE":
+            return 204, None, {}
+        a["@odata.context"] = "https://graph.microsoft.com/%s/$metadata#" \
+            "users('%s')/%s('%s')/attachments/$entity" % (
+                info["version"], info["user"], info["parent"].lower(),
+                info["parent_id"])
+        return 200, a, {}
 
     def create_session(self, rec, body, info):
         with lock:
@@ -1159,8 +1562,10 @@ class Handler(BaseHTTPRequestHandler):
             note(rec, session=s.id)
             return s
 
+        n = count_attempt(info)
+        note(rec, attempt=n)
         sess = None
-        f = take_fault(lambda f: f.get("create"))
+        f = attachment_fault(info, n, lambda f: f.get("create"))
         if f is not None:
             note(rec, fault=f)
             if f.get("drop") == "early":

@@ -484,14 +484,15 @@ sub graph_queue {
     $self->graph_call('POST', '/_queue', \%canned);
 }
 
-# Forgets records, queued answers, upload sessions and upload faults (the
-# tokens and the upload settings stay).
+# Forgets records, queued answers, upload sessions, upload faults and
+# what messages hold (the tokens and the upload settings stay).
 sub graph_clear {
     my ($self) = @_;
     $self->graph_call('DELETE', '/_records');
     $self->graph_call('DELETE', '/_queue');
     $self->graph_call('DELETE', '/_sessions');
     $self->graph_call('DELETE', '/_upload_faults');
+    $self->graph_call('DELETE', '/_attachments');
 }
 
 # Upload sessions the stand-in handed out, oldest first (see the top of
@@ -520,6 +521,57 @@ sub graph_session_file {
 # retry_after => '1' }, { create => JSON::PP::true, drop => 'early' }).
 # Returns the response (400 with {"error"} for a fault it does not take).
 sub graph_upload_faults {
+    my ($self, @faults) = @_;
+    $self->graph_call('POST', '/_upload_faults', \@faults);
+}
+
+# ----------------------------------------------------------------------
+# What a message or event holds (see "Item attachments, and what a
+# message holds" in t/graph_standin.py).  PATH is its attachment path as
+# Graph sees it (/v1.0/users/u/messages/m/attachments, any shape) or as
+# the gateway's client sends it (/graph/users/u/messages/m/attachments:
+# whatever precedes /users/ becomes /v1.0); a trailing /createUploadSession
+# or /{attachment id} is allowed.
+
+sub _graph_attachment_path {
+    my ($path) = @_;
+    $path =~ s{^.*?(?=/users/)}{/v1.0} unless $path =~ m{^/(?:v1\.0|beta)/};
+    $path =~ s{\?.*}{}s;
+    return $path;
+}
+
+# The message's or event's state: { user, parent, parent_id, attempts,
+# attachments => [...], deleted => [...] }, each attachment with id, name,
+# contentType, size, isInline, contentId, length, sha256 (of the file;
+# undef for an item), via ("post" or "session"), item (an item's JSON).
+sub graph_message_state {
+    my ($self, $path) = @_;
+    my $q = _graph_attachment_path($path);
+    $q =~ s{([^A-Za-z0-9_.~/\-])}{sprintf('%%%02X', ord $1)}ge;
+    my $r = $self->graph_call('GET', "/_attachments?path=$q")
+        or croak "stand-in gone";
+    croak "graph_message_state: $r->{body}" unless $r->{status} == 200;
+    return $JSON->decode($r->{body});
+}
+
+# The attachments the message or event at PATH holds now, oldest first.
+sub graph_message_attachments {
+    my ($self, $path) = @_;
+    return @{ $self->graph_message_state($path)->{attachments} };
+}
+
+# Every message and event that had an attachment POST.
+sub graph_all_attachments {
+    my ($self) = @_;
+    my $r = $self->graph_call('GET', '/_attachments') or croak "stand-in gone";
+    return @{ $JSON->decode($r->{body}) };
+}
+
+# Adds faults on attachment POSTs: graph_attachment_faults({ attachment =>
+# 2, status => 503, retry_after => '1' }): the second POST that would
+# create an attachment in a message (simple or createUploadSession,
+# retries counted).  The same list as graph_upload_faults().
+sub graph_attachment_faults {
     my ($self, @faults) = @_;
     $self->graph_call('POST', '/_upload_faults', \@faults);
 }
