@@ -90,6 +90,7 @@ typedef enum {
     /* several files */
     GA_ERR_ATTACH_FAILED,
     GA_ERR_ATTACH_OUTCOME_UNKNOWN,
+
     /* item attachments: the "item" field (ga_item.h) */
     GA_ERR_ITEM_EMPTY,
     GA_ERR_ITEM_TOO_LARGE,

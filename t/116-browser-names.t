@@ -328,14 +328,22 @@ try_accepted($t, 'a text field named filename\\ names nothing',
 
 # what only the literal reading parses is a file part like any other:
 # beside another file it is a second file, alone its name is judged
-try_refused($t, 400, 'TooManyFiles',
-            'name="note\\"; filename="x.pdf\\" beside a file: two files',
-            parts => [ { head => file_head(
-                             'name="file"; filename="report.pdf"'),
-                         data => $pdf },
-                       { head => file_head(
-                             'name="note\\"; filename="x.pdf\\"'),
-                         data => $pdf } ]);
+{
+    $t->graph_clear;
+    my $r = $t->post(path => "/graph$msg",
+                     parts => [ { head => file_head(
+                                      'name="file"; filename="report.pdf"'),
+                                  data => $pdf },
+                                { head => file_head(
+                                      'name="note\\"; filename="x.pdf\\"'),
+                                  data => $pdf } ]);
+    is($r->{status}, 201,
+       'name="note\\"; filename="x.pdf\\" beside a file: two files');
+    is_deeply([ map { ($_->{json} || {})->{name} // '' }
+                grep { $_->{method} eq 'POST' } $t->graph_records ],
+              [ 'report.pdf', 'x.pdf' ],
+              'name="note\\"; filename="x.pdf\\" beside a file: both named');
+}
 try_refused($t, 415, 'ExtensionNotAllowed',
             'name="note\\"; filename="x.exe\\" alone: judged as x.exe',
             parts => [ { head => file_head(

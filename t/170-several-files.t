@@ -129,6 +129,8 @@ sub post_form {
     ok(!grep({ ($_->{headers}{'content-type'} // '') !~ m{^application/json} } @a),
        'two files: each POST application/json');
     is(scalar(undos()), 0, 'two files: nothing deleted');
+    is_deeply([ map { $_->{name} } $t->graph_message_attachments("/v1.0$MSG") ],
+              [ 'a.pdf', 'b.txt' ], 'two files: the message holds both, once');
 }
 
 
@@ -158,7 +160,7 @@ sub post_form {
 {
     my $r = post_form('graph', file_part('a.txt', 'a'), file_part('b.txt', 'b'),
                       field('name', 'x'), field('name', 'y'), field('name', 'z'));
-    $t->check_error($r, status => 400, code => 'FieldRepeated',
+    $t->check_error($r, status => 400, code => 'InvalidField',
                     label => 'three names for two files');
     $t->nothing_upstream('three names for two files');
 }
@@ -267,6 +269,57 @@ sub post_form {
          'file 2 refused by Graph: the DELETE is of an attachment of the message');
     is($u[0]{headers}{authorization}, "Bearer $token",
        'file 2 refused by Graph: the DELETE carries the token');
+    is(scalar($t->graph_message_attachments("/v1.0$MSG")), 0,
+       'file 2 refused by Graph: the message holds none of them');
+}
+
+# Graph fails file 3 for good: files 1 and 2 are deleted again
+{
+    $t->graph_clear;
+    $t->graph_attachment_faults({ attachment => 3, status => 500 });
+    my $r = $t->post(path => path_for('graph'),
+                     parts => [ map { file_part("f$_.txt", "file $_") } 1 .. 4 ],
+                     timeout => 60);
+    $t->check_error($r, status => 502, code => 'AttachFailed',
+                    label => '500 on file 3');
+    is($r->{json}{error}{innerError}{index}, 3, '500 on file 3: index 3');
+    is($r->{json}{error}{innerError}{name}, 'f3.txt', '500 on file 3: its name');
+    is(scalar(undos()), 2, '500 on file 3: two DELETEs');
+    is(scalar(attaches()), 3, '500 on file 3: file 4 never sent');
+    is(scalar($t->graph_message_attachments("/v1.0$MSG")), 0,
+       '500 on file 3: the message holds none of them');
+}
+
+# Graph's 4xx on file 2: relayed, with innerError naming the file
+{
+    $t->graph_clear;
+    $t->graph_attachment_faults({ attachment => 2, status => 400,
+                                  code => 'ErrorInvalidRequest' });
+    my $r = $t->post(path => path_for('graph'),
+                     parts => [ file_part('a.txt', 'aa'), file_part('b.txt', 'bb') ],
+                     timeout => 60);
+    is($r->{status}, 400, '400 on file 2: Graph\'s status');
+    is($r->{json}{error}{code}, 'ErrorInvalidRequest', '400 on file 2: Graph\'s code');
+    is($r->{json}{error}{innerError}{index}, 2, '400 on file 2: index');
+    ok(exists $r->{json}{error}{innerError}{'request-id'}
+       || exists $r->{json}{error}{innerError}{date},
+       '400 on file 2: Graph\'s innerError kept');
+    is(scalar($t->graph_message_attachments("/v1.0$MSG")), 0,
+       '400 on file 2: the message holds none of them');
+}
+
+# 503 on file 2 with Retry-After: sent again, all attached once
+{
+    $t->graph_clear;
+    $t->graph_attachment_faults({ attachment => 2, status => 503,
+                                  retry_after => '1' });
+    my $r = $t->post(path => path_for('graph'),
+                     parts => [ map { file_part("g$_.txt", "g $_") } 1 .. 3 ],
+                     timeout => 60);
+    is($r->{status}, 201, '503 on file 2: 201 after the retry');
+    is_deeply([ map { $_->{name} } $t->graph_message_attachments("/v1.0$MSG") ],
+              [ 'g1.txt', 'g2.txt', 'g3.txt' ],
+              '503 on file 2: the message holds each once, in order');
 }
 
 # 429 on file 1, Retry-After 1: sent again, then all attached
@@ -308,7 +361,7 @@ sub post_form {
     my $raw = $t->build_request(path => path_for('graph'),
                                 parts => [ file_part('a.txt', 'first'),
                                            file_part('big.bin',
-                                                     data_of(3_000_000, 10)),
+                                                     data_of(6_000_000, 10)),
                                            file_part('c.txt', 'third') ]);
     my $c = $t->connect(timeout => 30);
     $c->send($raw);
@@ -321,8 +374,12 @@ sub post_form {
     sleep 4;
     my ($s) = $t->graph_sessions;
     ok($s && $s->{cancelled} && !$s->{complete},
-       'client leaves: the session of file 2 is cancelled');
+       'client leaves: the session of file 2 is cancelled')
+        or diag(explain([ map { "$_->{method} $_->{path} " . ($_->{status} // '') }
+                          $t->graph_records ]), explain($s));
     is(scalar(attaches()), 1, 'client leaves: file 3 never sent');
+    is(scalar($t->graph_message_attachments("/v1.0$MSG")), 0,
+       'client leaves: the message holds none of them');
     unlike($t->slurp('logs/error.log'), qr/signal \d+|exited on/,
            'client leaves: no worker crashed');
 }
