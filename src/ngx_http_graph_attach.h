@@ -133,6 +133,7 @@ typedef struct {
     unsigned                               finalized:1;   /* we answered */
     unsigned                               replaced:1;    /* JSON error body */
     unsigned                               session_call:1; /* our subrequest */
+    unsigned                               session_started:1;
 } ngx_http_graph_attach_ctx_t;
 
 

@@ -556,6 +556,8 @@ ngx_http_graph_attach_continue(ngx_http_request_t *r,
             /* the file went to the temp file as it is: a session */
 
             if (ngx_http_graph_attach_session_start(r, ctx) == NGX_OK) {
+                /* handed on, as to proxy_pass: $graph_attach_result */
+                ctx->session_started = 1;
                 return;
             }
 
