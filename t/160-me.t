@@ -1,8 +1,8 @@
 # /me (graph_attach_user): "POST /graph/me/..." goes to Graph as
 # "/users/{value}/...", the value taken for each request from what an
 # authentication layer in front says (here nginx's own auth_basic, with an
-# htpasswd file made by openssl), and judged by graph_attach_mailboxes like
-# any mailbox.  An empty value, or one that is no mailbox (a UPN or an
+# htpasswd file made by openssl, and auth_request with auth_request_set),
+# and judged by graph_attach_mailboxes like any mailbox.  An empty value, or one that is no mailbox (a UPN or an
 # object id), is 403 MailboxNotResolved and nothing reaches Graph.
 #
 # Next to the feature, the attacks: values built to leave the users/{id}
@@ -181,6 +181,45 @@ my $server = <<"EOF";
         location /_graph_upload {
             internal;
             proxy_pass \$graph_attach_upload_url;
+        }
+
+        # auth_request: a service answers 204 and names the user in X-User
+        # (here the "service" maps the client's token to a user)
+        location /authreq/ {
+            auth_request /_auth;
+            auth_request_set \$graph_user \$upstream_http_x_user;
+            graph_attach on;
+            graph_attach_token_key graph:token:t1;
+            graph_attach_user \$graph_user;
+            $SHOW
+            $GRAPH
+        }
+
+        # the same, reading the subrequest's header directly: not set in
+        # the main request, so /me has no mailbox
+        location /authreq-direct/ {
+            auth_request /_auth;
+            graph_attach on;
+            graph_attach_token_key graph:token:t1;
+            graph_attach_user \$upstream_http_x_user;
+            $SHOW
+            $GRAPH
+        }
+
+        location = /_auth {
+            internal;
+            proxy_pass http://127.0.0.1:%%PORT%%/_auth_service;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_set_header X-Token \$http_x_token;
+        }
+
+        location = /_auth_service {
+            if (\$http_x_token = "alice-token") {
+                add_header X-User alice\@contoso.com;
+                return 204;
+            }
+            return 401;
         }
 EOF
 
@@ -617,6 +656,29 @@ for my $c (
                            headers => { 'X-User' => 'alice@contoso.com' });
     accepted('a fixed mailbox', $r, $rec,
              '/v1.0/users/svc-reports@contoso.com/messages/AAMk=/attachments');
+    audit();
+}
+
+# --- auth_request ----------------------------------------------------------
+
+{
+    my ($r, $rec) = send_file(path => "/authreq$M",
+                              headers => { 'X-Token' => 'alice-token' });
+    accepted('auth_request alice', $r, $rec,
+             '/v1.0/users/alice@contoso.com/messages/AAMk=/attachments');
+    audit();
+
+    my @rec;
+    ($r, @rec) = send_file(path => "/authreq$M",
+                           headers => { 'X-Token' => 'guess',
+                                        'X-User' => 'bob@contoso.com' });
+    denied('auth_request refused', $r, 401, undef, @rec);
+    audit();
+
+    ($r, @rec) = send_file(path => "/authreq-direct$M",
+                           headers => { 'X-Token' => 'alice-token' });
+    denied('$upstream_http_x_user without auth_request_set', $r, 403,
+           'MailboxNotResolved', @rec);
     audit();
 }
 
