@@ -126,6 +126,13 @@ static ngx_command_t  ngx_http_graph_attach_commands[] = {
       0,
       NULL },
 
+    { ngx_string("graph_attach_user"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_graph_attach_user,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("graph_attach_allow_types"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_graph_attach_list,
@@ -290,6 +297,7 @@ ngx_http_graph_attach_create_loc_conf(ngx_conf_t *cf)
 
     alcf->enable = NGX_CONF_UNSET;
     alcf->max_size = NGX_CONF_UNSET;
+    alcf->user = NGX_CONF_UNSET_PTR;
     alcf->mailboxes = NGX_CONF_UNSET_PTR;
     alcf->allow_types = NGX_CONF_UNSET_PTR;
     alcf->deny_extensions = NGX_CONF_UNSET_PTR;
@@ -356,6 +364,8 @@ ngx_http_graph_attach_merge_loc_conf(ngx_conf_t *cf, void *parent,
     if (ngx_http_graph_attach_upload_hosts_merge(cf, prev, conf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
+
+    ngx_conf_merge_ptr_value(conf->user, prev->user, NULL);
 
     /* a list set at one level replaces the inherited one */
     ngx_conf_merge_ptr_value(conf->mailboxes, prev->mailboxes, NULL);

@@ -8,22 +8,32 @@
  * libFuzzer target for ga_path_parse():
  *
  *     clang -fsanitize=fuzzer,address,undefined -Isrc \
- *         fuzz/fuzz_path.c src/ga_path.c src/ga_utf8.c
+ *         fuzz/fuzz_path.c src/ga_path.c src/ga_mailbox.c src/ga_ascii.c \
+ *         src/ga_utf8.c
  *
- * The first input byte picks the location prefix and whether a leading
- * '/' is added, the rest is the raw path.  Buffers are malloc()ed to the
- * documented sizes exactly, so ASan sees any write past them.
+ * The first input byte picks the location prefix, what /me stands for
+ * (bits 4 and 5) and whether a leading '/' is added, the rest is the raw
+ * path.  Buffers are malloc()ed to the documented sizes exactly, so ASan
+ * sees any write past them.
  */
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ga_mailbox.h"
 #include "ga_path.h"
 
 
 static const char  *prefixes[] = {
     NULL, "/graph/", "/graph", "/", "", "/api/v2/graph/", "/v1.0/", "/users/"
+};
+
+
+/* graph_attach_user: none, empty, a mailbox with escaped bytes, a hostile */
+
+static const char  *mes[] = {
+    NULL, "", "o'neil!^~@contoso.com", "a/../users/b?#"
 };
 
 
@@ -129,9 +139,9 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int              rc, rc2;
-    size_t           raw_len, out_len, out_len2;
-    u_char          *raw, *scratch, *out, *scratch2, *out2;
-    const char      *prefix;
+    size_t           raw_len, out_len, out_len2, me_len, out_size;
+    u_char          *raw, *scratch, *out, *scratch2, *out2, *me;
+    const char      *prefix, *me_str;
     ga_path_info_t   info, info2;
 
     if (size == 0) {
@@ -139,6 +149,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     prefix = prefixes[data[0] % (sizeof(prefixes) / sizeof(prefixes[0]))];
+    me_str = mes[(data[0] >> 4) & 3];
+    me_len = me_str ? strlen(me_str) : 0;
+
+    me = NULL;
+
+    if (me_str) {
+        me = malloc(me_len ? me_len : 1);
+        memcpy(me, me_str, me_len);
+    }
 
     raw_len = size - 1;
     raw = malloc(raw_len + 1);
@@ -152,19 +171,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(raw, data + 1, raw_len);
     }
 
+    out_size = 3 * (raw_len + me_len) + 16;
     scratch = malloc(raw_len ? raw_len : 1);
-    out = malloc(3 * raw_len + 16);
+    out = malloc(out_size);
 
     out_len = (size_t) -1;
+    memset(&info, 0, sizeof(info));
 
     rc = ga_path_parse(raw, raw_len, (const u_char *) prefix,
-                       prefix ? strlen(prefix) : 0, scratch, raw_len, out,
-                       3 * raw_len + 16, &out_len, &info);
+                       prefix ? strlen(prefix) : 0, me, me_len, scratch,
+                       raw_len, out, out_size, &out_len, &info);
 
     switch (rc) {
 
     case GA_PATH_OK:
-        if (out_len > 3 * raw_len + 16) {
+        if (out_len > out_size) {
             abort();
         }
 
@@ -178,10 +199,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
 
-        if (info.mailbox < scratch
-            || info.mailbox_len == 0
-            || info.mailbox_len > GA_PATH_MAX_SEGMENT
-            || info.mailbox + info.mailbox_len > scratch + raw_len)
+        if (info.me) {
+
+            /* /me is what me says, and only a mailbox */
+
+            if (me == NULL
+                || info.mailbox != me
+                || info.mailbox_len != me_len
+                || ga_mailbox_check(me, me_len) != GA_MAILBOX_OK)
+            {
+                abort();
+            }
+
+        } else if (info.mailbox < scratch
+                   || info.mailbox_len == 0
+                   || info.mailbox_len > GA_PATH_MAX_SEGMENT
+                   || info.mailbox + info.mailbox_len > scratch + raw_len)
         {
             abort();
         }
@@ -191,9 +224,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         scratch2 = malloc(out_len);
         out2 = malloc(3 * out_len + 16);
 
-        rc2 = ga_path_parse(out, out_len, (const u_char *) "/", 1, scratch2,
-                            out_len, out2, 3 * out_len + 16, &out_len2,
-                            &info2);
+        rc2 = ga_path_parse(out, out_len, (const u_char *) "/", 1, NULL, 0,
+                            scratch2, out_len, out2, 3 * out_len + 16,
+                            &out_len2, &info2);
 
         if (rc2 != GA_PATH_OK
             || out_len2 != out_len
@@ -209,6 +242,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(out2);
         break;
 
+    case GA_PATH_UNRESOLVED:
+        if (me == NULL || ga_mailbox_check(me, me_len) == GA_MAILBOX_OK) {
+            abort();
+        }
+
+        /* fall through */
+
     case GA_PATH_NOT_FOUND:
     case GA_PATH_INVALID:
         if (out_len != (size_t) -1) {
@@ -223,6 +263,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     free(raw);
+    free(me);
     free(scratch);
     free(out);
 

@@ -26,6 +26,12 @@ static const ga_error_t  ga_errors[GA_ERR_LAST] = {
         "\"\\\" or a control character." },
     [GA_ERR_PATH_TOO_LONG] = { 414, "InvalidPathSegment",
         "The request path is too long." },
+    [GA_ERR_USER_EMPTY] = { 403, "MailboxNotResolved",
+        "No mailbox is known for the authenticated user: /me stands for "
+        "nothing (graph_attach_user is empty)." },
+    [GA_ERR_USER_NOT_MAILBOX] = { 403, "MailboxNotResolved",
+        "The authenticated user does not name a mailbox (a user principal "
+        "name or an object id): /me stands for nothing." },
     [GA_ERR_MAILBOX_NOT_ALLOWED] = { 403, "MailboxNotAllowed",
         "This gateway may not attach files in that mailbox." },
     [GA_ERR_NOT_MULTIPART] = { 415, "UnsupportedMediaType",

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ga_ascii.h"
+#include "ga_mailbox.h"
 #include "ga_path.h"
 #include "ga_utf8.h"
 
@@ -36,7 +37,7 @@ typedef struct {
 static int ga_path_decode(const u_char *raw, size_t raw_len, u_char *scratch,
     size_t scratch_size, size_t *len, int *trailing_slash);
 static int ga_path_skip_prefix(ga_path_iter_t *it, const u_char *prefix,
-    size_t prefix_len);
+    size_t prefix_len, int me);
 static void ga_path_write(u_char *out, const char *version,
     const ga_path_seg_t *segs, const char **lit, size_t n);
 static int ga_path_check_segment(const u_char *p, size_t len);
@@ -70,10 +71,11 @@ static const uint32_t  ga_path_keep[8] = {
 
 int
 ga_path_parse(const u_char *raw, size_t raw_len, const u_char *prefix,
-    size_t prefix_len, u_char *scratch, size_t scratch_size, u_char *out,
-    size_t out_size, size_t *out_len, ga_path_info_t *info)
+    size_t prefix_len, const u_char *me, size_t me_len, u_char *scratch,
+    size_t scratch_size, u_char *out, size_t out_size, size_t *out_len,
+    ga_path_info_t *info)
 {
-    int             rc, trailing_slash, kind;
+    int             rc, trailing_slash, kind, is_me;
     size_t          i, n, len, need;
     const char     *version, *lit[GA_PATH_MAX_SEGS];
     ga_path_seg_t   seg, segs[GA_PATH_MAX_SEGS];
@@ -97,7 +99,7 @@ ga_path_parse(const u_char *raw, size_t raw_len, const u_char *prefix,
     it.pos = scratch;
     it.last = scratch + len;
 
-    if (!ga_path_skip_prefix(&it, prefix, prefix_len)) {
+    if (!ga_path_skip_prefix(&it, prefix, prefix_len, me != NULL)) {
         return GA_PATH_NOT_FOUND;
     }
 
@@ -115,10 +117,27 @@ ga_path_parse(const u_char *raw, size_t raw_len, const u_char *prefix,
     }
 
     n = 0;
+    is_me = 0;
 
     while (ga_path_next(&it, &seg)) {
         if (n == GA_PATH_MAX_SEGS) {
             return GA_PATH_NOT_FOUND;
+        }
+
+        /*
+         * "me" first stands for "users/{me}": the shapes are then those of
+         * users/{u}, and me is written as any mailbox is, re-encoded.  The
+         * segment was checked like every other, so "me%2F.." never gets
+         * here, and "me" anywhere else is an id like any other.
+         */
+
+        if (n == 0 && me && ga_ascii_caseeq_str(seg.data, seg.len, "me")) {
+            segs[n].data = (const u_char *) "users";
+            segs[n++].len = sizeof("users") - 1;
+
+            seg.data = me;
+            seg.len = me_len;
+            is_me = 1;
         }
 
         segs[n++] = seg;
@@ -131,6 +150,19 @@ ga_path_parse(const u_char *raw, size_t raw_len, const u_char *prefix,
     kind = ga_path_match(segs, n, lit);
     if (kind < 0) {
         return kind;
+    }
+
+    /*
+     * a shape we serve, for a mailbox the path does not name: it is the
+     * value's to be a mailbox, or there is none to write to
+     */
+
+    if (is_me
+        && (ga_mailbox_check(me, me_len) != GA_MAILBOX_OK
+            || ga_path_check_segment(me, me_len) != GA_PATH_OK))
+    {
+        /* implied by the mailbox grammar today; kept in case either moves */
+        return GA_PATH_UNRESOLVED;
     }
 
     /* the shape is known: now the limits that make it a 400 or a 414 */
@@ -162,6 +194,7 @@ ga_path_parse(const u_char *raw, size_t raw_len, const u_char *prefix,
     info->mailbox = segs[1].data;
     info->mailbox_len = segs[1].len;
     info->version = version;
+    info->me = is_me;
 
     return GA_PATH_OK;
 }
@@ -255,12 +288,14 @@ ga_path_decode(const u_char *raw, size_t raw_len, u_char *scratch,
 
 /*
  * Past the location's prefix, or, for a regex location (prefix NULL), to
- * the first segment a Graph path can start with; 0 if there is none.
+ * the first segment a Graph path can start with, "me" only when it stands
+ * for a mailbox (so that without graph_attach_user nothing changes); 0 if
+ * there is none.
  */
 
 static int
 ga_path_skip_prefix(ga_path_iter_t *it, const u_char *prefix,
-    size_t prefix_len)
+    size_t prefix_len, int me)
 {
     ga_path_seg_t  seg;
 
@@ -275,7 +310,8 @@ ga_path_skip_prefix(ga_path_iter_t *it, const u_char *prefix,
 
         if (ga_ascii_caseeq_str(seg.data, seg.len, "v1.0")
             || ga_ascii_caseeq_str(seg.data, seg.len, "beta")
-            || ga_ascii_caseeq_str(seg.data, seg.len, "users"))
+            || ga_ascii_caseeq_str(seg.data, seg.len, "users")
+            || (me && ga_ascii_caseeq_str(seg.data, seg.len, "me")))
         {
             it->pos = seg.data;
             return 1;

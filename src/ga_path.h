@@ -24,7 +24,8 @@ enum {
     GA_PATH_OK = 0,
     GA_PATH_NOT_FOUND = -1,       /* not a supported shape: 404 */
     GA_PATH_INVALID = -2,         /* a bad segment: 400 */
-    GA_PATH_TOO_LONG = -3         /* out (or scratch) too small: 414 */
+    GA_PATH_TOO_LONG = -3,        /* out (or scratch) too small: 414 */
+    GA_PATH_UNRESOLVED = -4       /* /me, and me is not a mailbox: 403 */
 };
 
 
@@ -46,6 +47,7 @@ typedef struct {
     const u_char  *mailbox;       /* decoded, points into scratch */
     size_t         mailbox_len;
     const char    *version;       /* "v1.0" or "beta" */
+    int            me;            /* a /me path: the mailbox is me */
 } ga_path_info_t;
 
 
@@ -54,13 +56,21 @@ typedef struct {
  * prefix: the location name, decoded ("/graph/", "/graph", "/"), or NULL
  * for a regex location: then the Graph path starts at the first segment
  * equal to "v1.0", "beta" or "users".
- * scratch: raw_len bytes suffice; out: 3 * raw_len + 16 bytes suffice.
+ * me: the mailbox "/me" stands for (graph_attach_user), as it is, not
+ * percent-encoded; NULL when "/me" stands for nothing, and a /me path is
+ * then GA_PATH_NOT_FOUND, as any other shape that is not supported.  A
+ * /me path is sent as "users/{me}"; with a me that ga_mailbox_check()
+ * refuses (empty included) it is GA_PATH_UNRESOLVED.  For a regex
+ * location, "me" is then also where a Graph path may start.
+ * scratch: raw_len bytes suffice; out: 3 * (raw_len + me_len) + 16 bytes
+ * suffice.
  * out is not NUL-terminated; *out_len and *info are set on GA_PATH_OK only.
  */
 
 int ga_path_parse(const u_char *raw, size_t raw_len, const u_char *prefix,
-    size_t prefix_len, u_char *scratch, size_t scratch_size, u_char *out,
-    size_t out_size, size_t *out_len, ga_path_info_t *info);
+    size_t prefix_len, const u_char *me, size_t me_len, u_char *scratch,
+    size_t scratch_size, u_char *out, size_t out_size, size_t *out_len,
+    ga_path_info_t *info);
 
 
 #endif /* _GA_PATH_H_INCLUDED_ */

@@ -66,6 +66,9 @@ typedef struct {
     /* graph_attach_redis, inherited */
     struct ngx_http_graph_attach_redis_server_s  *redis;
 
+    /* the mailbox /me stands for; NULL: /me is not served */
+    ngx_http_complex_value_t  *user;
+
     /* policy: NULL lists mean any mailbox, any type, default extensions */
     ngx_array_t               *mailboxes;
     ngx_array_t               *allow_types;
@@ -136,6 +139,7 @@ typedef struct {
     unsigned                               finalized:1;   /* we answered */
     unsigned                               replaced:1;    /* JSON error body */
     unsigned                               session_call:1; /* our subrequest */
+    unsigned                               plan_started:1;
 } ngx_http_graph_attach_ctx_t;
 
 
@@ -213,6 +217,8 @@ ngx_int_t ngx_http_graph_attach_request_body_filter_init(ngx_conf_t *cf);
 
 /* ngx_http_graph_attach_policy.c */
 char *ngx_http_graph_attach_mailboxes(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_graph_attach_user(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_graph_attach_list(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);

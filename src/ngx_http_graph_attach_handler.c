@@ -26,7 +26,9 @@ static ngx_int_t ngx_http_graph_attach_check(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx, ngx_http_graph_attach_loc_conf_t *alcf,
     u_char *boundary, size_t *boundary_len);
 static ngx_int_t ngx_http_graph_attach_parse_path(ngx_http_request_t *r,
-    ngx_http_graph_attach_ctx_t *ctx);
+    ngx_http_graph_attach_ctx_t *ctx, ngx_http_graph_attach_loc_conf_t *alcf);
+static ngx_int_t ngx_http_graph_attach_unresolved(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx, ngx_str_t *me);
 static ngx_uint_t ngx_http_graph_attach_encoded(ngx_http_request_t *r);
 static ngx_int_t ngx_http_graph_attach_start_token(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx, ngx_http_graph_attach_loc_conf_t *alcf);
@@ -159,7 +161,7 @@ ngx_http_graph_attach_check(ngx_http_request_t *r,
         return ngx_http_graph_attach_reject(r, ctx, GA_ERR_METHOD_NOT_ALLOWED);
     }
 
-    rc = ngx_http_graph_attach_parse_path(r, ctx);
+    rc = ngx_http_graph_attach_parse_path(r, ctx, alcf);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -261,11 +263,12 @@ ngx_http_graph_attach_encoded(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_graph_attach_parse_path(ngx_http_request_t *r,
-    ngx_http_graph_attach_ctx_t *ctx)
+    ngx_http_graph_attach_ctx_t *ctx, ngx_http_graph_attach_loc_conf_t *alcf)
 {
     int                        rc;
     size_t                     raw_len, out_len, prefix_len, out_size;
-    u_char                    *raw, *q, *scratch, *out, *prefix;
+    u_char                    *raw, *q, *scratch, *out, *prefix, *me_data;
+    ngx_str_t                  me;
     ga_path_info_t             info;
     ngx_http_core_loc_conf_t  *clcf;
 
@@ -318,7 +321,23 @@ ngx_http_graph_attach_parse_path(ngx_http_request_t *r,
         prefix_len = 0;
     }
 
-    out_size = 3 * raw_len + 16;
+    /*
+     * What /me stands for, this request's: a variable such as $remote_user
+     * is the request's own, never an earlier one's on the connection
+     */
+
+    me_data = NULL;
+    ngx_str_null(&me);
+
+    if (alcf->user) {
+        if (ngx_http_complex_value(r, alcf->user, &me) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        me_data = me.len ? me.data : (u_char *) "";
+    }
+
+    out_size = 3 * (raw_len + me.len) + 16;
 
     scratch = ngx_pnalloc(r->pool, raw_len + 1);
     out = ngx_pnalloc(r->pool, out_size);
@@ -326,8 +345,8 @@ ngx_http_graph_attach_parse_path(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ga_path_parse(raw, raw_len, prefix, prefix_len, scratch, raw_len + 1,
-                       out, out_size, &out_len, &info);
+    rc = ga_path_parse(raw, raw_len, prefix, prefix_len, me_data, me.len,
+                       scratch, raw_len + 1, out, out_size, &out_len, &info);
 
     switch (rc) {
 
@@ -337,10 +356,14 @@ ngx_http_graph_attach_parse_path(ngx_http_request_t *r,
         ctx->mailbox.data = (u_char *) info.mailbox;
         ctx->mailbox.len = info.mailbox_len;
 
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "graph_attach: uri: \"%V\"", &ctx->uri);
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "graph_attach: uri: \"%V\"%s", &ctx->uri,
+                       info.me ? " (/me)" : "");
 
         return NGX_OK;
+
+    case GA_PATH_UNRESOLVED:
+        return ngx_http_graph_attach_unresolved(r, ctx, &me);
 
     case GA_PATH_NOT_FOUND:
         return ngx_http_graph_attach_reject(r, ctx, GA_ERR_UNSUPPORTED_PATH);
@@ -351,6 +374,59 @@ ngx_http_graph_attach_parse_path(ngx_http_request_t *r,
     default:
         return ngx_http_graph_attach_reject(r, ctx, GA_ERR_BAD_PATH_SEGMENT);
     }
+}
+
+
+/*
+ * /me with a graph_attach_user that names no mailbox.  The operator's to
+ * fix (the authentication layer's names are not UPNs) or a user's who has
+ * no mailbox, not the client's path: a 403 with a line that shows the
+ * value, percent-encoded so that no byte of it is raw in the log, and once
+ * a second at most, for a value a client may choose in a careless setup.
+ */
+
+static ngx_int_t
+ngx_http_graph_attach_unresolved(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx, ngx_str_t *me)
+{
+    size_t       len;
+    u_char      *p;
+    ngx_uint_t   cut;
+
+    static time_t  logged;
+
+    if (me->len == 0) {
+        if (ngx_http_graph_attach_log_due(&logged)) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "graph_attach: graph_attach_user is empty, "
+                          "/me has no mailbox");
+        }
+
+        return ngx_http_graph_attach_reject(r, ctx, GA_ERR_USER_EMPTY);
+    }
+
+    if (ngx_http_graph_attach_log_due(&logged)) {
+        len = ngx_min(me->len, 128);
+        cut = (len < me->len);
+
+        p = ngx_pnalloc(r->pool,
+                        len + 2 * ngx_escape_uri(NULL, me->data, len,
+                                                 NGX_ESCAPE_URI_COMPONENT));
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        len = (u_char *) ngx_escape_uri(p, me->data, len,
+                                        NGX_ESCAPE_URI_COMPONENT) - p;
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "graph_attach: graph_attach_user \"%*s\"%s (%uz bytes) "
+                      "is not a mailbox (a user principal name or an "
+                      "object id), /me has no mailbox",
+                      len, p, cut ? "..." : "", me->len);
+    }
+
+    return ngx_http_graph_attach_reject(r, ctx, GA_ERR_USER_NOT_MAILBOX);
 }
 
 
@@ -485,6 +561,8 @@ ngx_http_graph_attach_continue(ngx_http_request_t *r,
          */
 
         if (ngx_http_graph_attach_plan_start(r, ctx) == NGX_OK) {
+            /* handed on, as to proxy_pass: $graph_attach_result */
+            ctx->plan_started = 1;
             return;
         }
 

@@ -16,6 +16,7 @@
 #include "ngx_http_graph_attach_writer.h"
 #include "ga_encoded_word.h"
 #include "ga_ext.h"
+#include "ga_mailbox.h"
 #include "ga_name.h"
 #include "ga_sniff.h"
 #include "ga_type.h"
@@ -126,6 +127,70 @@ ngx_http_graph_attach_mailboxes(ngx_conf_t *cf, ngx_command_t *cmd,
                            &value[i]);
         return NGX_CONF_ERROR;
 #endif
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * graph_attach_user: what /me stands for, evaluated for each request, or
+ * "off" (no UPN or object id reads "off") to serve no /me below a level
+ * that does
+ */
+
+char *
+ngx_http_graph_attach_user(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_graph_attach_loc_conf_t *alcf = conf;
+
+    ngx_str_t                         *value;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (alcf->user != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 3 && ngx_strncmp(value[1].data, "off", 3) == 0) {
+        alcf->user = NULL;
+        return NGX_CONF_OK;
+    }
+
+    /* every request would be a 403: say so now */
+
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "empty value in \"%V\"", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    alcf->user = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    if (alcf->user == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[1];
+    ccv.complex_value = alcf->user;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* a fixed mailbox (a service location) is judged once, here */
+
+    if (alcf->user->lengths == NULL
+        && ga_mailbox_check(value[1].data, value[1].len) != GA_MAILBOX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" is not a mailbox (a user principal "
+                           "name or an object id) in \"%V\"",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;

@@ -279,7 +279,9 @@ ngx_http_graph_attach_result_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (ctx->phase_rc == NGX_DECLINED) {
+    /* handed to proxy_pass, or to an upload session that no error ended */
+
+    if (ctx->phase_rc == NGX_DECLINED || ctx->plan_started) {
         ngx_http_graph_attach_set_value(v, (u_char *) "accepted",
                                         sizeof("accepted") - 1);
         return NGX_OK;

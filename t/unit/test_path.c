@@ -34,35 +34,38 @@ static u_char          last_mailbox[1100];
  */
 
 static int
-path(const char *raw, size_t raw_len, const char *prefix, int expect_rc,
-    const char *expect_out, const char *name)
+path(const char *raw, size_t raw_len, const char *prefix, const char *me,
+    int expect_rc, const char *expect_out, const char *name)
 {
     int              rc;
-    size_t           out_len, scratch_size, out_size;
-    u_char          *scratch, *out, *r;
+    size_t           out_len, scratch_size, out_size, me_len;
+    u_char          *scratch, *out, *r, *m;
     ga_path_info_t   info;
 
+    me_len = me ? strlen(me) : 0;
     scratch_size = raw_len;
-    out_size = 3 * raw_len + 16;
+    out_size = 3 * (raw_len + me_len) + 16;
 
     /* malloc(0) may return NULL: keep one byte, unused */
 
     r = malloc(raw_len ? raw_len : 1);
+    m = malloc(me_len ? me_len : 1);
     scratch = malloc(scratch_size ? scratch_size : 1);
     out = malloc(out_size);
 
-    if (r == NULL || scratch == NULL || out == NULL) {
+    if (r == NULL || m == NULL || scratch == NULL || out == NULL) {
         return ok(0, "%s: malloc", name);
     }
 
     memcpy(r, raw, raw_len);
+    memcpy(m, me ? me : "", me_len);
 
     out_len = (size_t) -1;
     memset(&info, 0, sizeof(info));
 
     rc = ga_path_parse(r, raw_len, (const u_char *) prefix,
-                       prefix ? strlen(prefix) : 0, scratch, scratch_size,
-                       out, out_size, &out_len, &info);
+                       prefix ? strlen(prefix) : 0, me ? m : NULL, me_len,
+                       scratch, scratch_size, out, out_size, &out_len, &info);
 
     if (rc != expect_rc) {
         ok(0, "%s", name);
@@ -85,6 +88,7 @@ path(const char *raw, size_t raw_len, const char *prefix, int expect_rc,
     }
 
     free(r);
+    free(m);
     free(scratch);
     free(out);
 
@@ -93,7 +97,11 @@ path(const char *raw, size_t raw_len, const char *prefix, int expect_rc,
 
 
 #define P(raw, prefix, rc, out, name)                                        \
-    path(raw, strlen(raw), prefix, rc, out, name)
+    path(raw, strlen(raw), prefix, NULL, rc, out, name)
+
+/* with graph_attach_user: me is what /me stands for */
+#define PM(raw, prefix, me, rc, out, name)                                   \
+    path(raw, strlen(raw), prefix, me, rc, out, name)
 
 
 static void
@@ -435,7 +443,7 @@ invalid(void)
     P("/graph/users/a%EF%BB%BFb/messages/m/attachments", GRAPH, INVALID,
       NULL, "BOM");
     path("/graph/users/a\0b/messages/m/attachments",
-         sizeof("/graph/users/a\0b/messages/m/attachments") - 1, GRAPH,
+         sizeof("/graph/users/a\0b/messages/m/attachments") - 1, GRAPH, NULL,
          INVALID, NULL, "raw NUL");
     P("/graph/users/u/messages/m%0D%0AHost:x/attachments", GRAPH, INVALID,
       NULL, "%0D%0A");
@@ -657,29 +665,33 @@ lengths(void)
     memcpy(raw, "/graph/users/u/messages/m/attachments", raw_len);
 
     rc = ga_path_parse((u_char *) raw, raw_len, (u_char *) "/graph/", 7,
-                       scratch, sizeof(scratch), out, 35, &out_len, &info);
+                       NULL, 0, scratch, sizeof(scratch), out, 35, &out_len,
+                       &info);
     is_int(rc, TOO_LONG, "out one byte short");
 
     rc = ga_path_parse((u_char *) raw, raw_len, (u_char *) "/graph/", 7,
-                       scratch, sizeof(scratch), out, 36, &out_len, &info);
+                       NULL, 0, scratch, sizeof(scratch), out, 36, &out_len,
+                       &info);
     is_int(rc, OK, "out exactly big enough");
     is_int(out_len, 36, "out_len");
 
     rc = ga_path_parse((u_char *) raw, raw_len, (u_char *) "/graph/", 7,
-                       scratch, sizeof(scratch), out, 0, &out_len, &info);
+                       NULL, 0, scratch, sizeof(scratch), out, 0, &out_len,
+                       &info);
     is_int(rc, TOO_LONG, "out of size 0");
 
     /* scratch smaller than documented */
 
     rc = ga_path_parse((u_char *) raw, raw_len, (u_char *) "/graph/", 7,
-                       scratch, 10, out, sizeof(out), &out_len, &info);
+                       NULL, 0, scratch, 10, out, sizeof(out), &out_len,
+                       &info);
     is_int(rc, TOO_LONG, "scratch too small");
 
     /* scratch of raw_len - 1 suffices in fact (the first '/' is not kept) */
 
     rc = ga_path_parse((u_char *) raw, raw_len, (u_char *) "/graph/", 7,
-                       scratch, raw_len - 1, out, sizeof(out), &out_len,
-                       &info);
+                       NULL, 0, scratch, raw_len - 1, out, sizeof(out),
+                       &out_len, &info);
     is_int(rc, OK, "scratch of raw_len - 1");
 
     /* the worst case of the out bound: one long all-escaped id */
@@ -707,6 +719,181 @@ lengths(void)
 }
 
 
+/* /me with graph_attach_user: the mailbox comes from me, not the path */
+
+static void
+me(void)
+{
+    const char  *a = "alice@contoso.com";
+
+    PM("/graph/me/messages/m/attachments", GRAPH, a, OK,
+       "/v1.0/users/alice@contoso.com/messages/m/attachments",
+       "/me/messages/{m}");
+    is_int(last_info.me, 1, "/me: info.me");
+    is_int(last_info.kind, GA_PATH_MESSAGE, "/me: message kind");
+    is_mem(last_info.mailbox, last_info.mailbox_len, a, strlen(a),
+           "/me: the mailbox is me");
+
+    P("/graph/users/bob@contoso.com/messages/m/attachments", GRAPH, OK,
+      "/v1.0/users/bob@contoso.com/messages/m/attachments",
+      "users/{u} without me");
+    is_int(last_info.me, 0, "users/{u}: not info.me");
+
+    PM("/graph/users/bob@contoso.com/messages/m/attachments", GRAPH, a, OK,
+       "/v1.0/users/bob@contoso.com/messages/m/attachments",
+       "users/{u} with me: the path's mailbox");
+    is_int(last_info.me, 0, "users/{u} with me: not info.me");
+
+    /* every shape of users/{u} */
+
+    PM("/graph/v1.0/me/mailFolders/inbox/childFolders/c/messages/m/"
+       "attachments", GRAPH, a, OK,
+       "/v1.0/users/alice@contoso.com/mailFolders/inbox/childFolders/c/"
+       "messages/m/attachments", "/v1.0/me/mailFolders/.../childFolders");
+    PM("/graph/beta/me/events/e/attachments", GRAPH, a, OK,
+       "/beta/users/alice@contoso.com/events/e/attachments",
+       "/beta/me/events");
+    is_int(last_info.kind, GA_PATH_EVENT, "/me/events: event kind");
+    PM("/graph/me/calendar/events/e/attachments", GRAPH, a, OK,
+       "/v1.0/users/alice@contoso.com/calendar/events/e/attachments",
+       "/me/calendar/events");
+    PM("/graph/me/calendars/c/events/e/attachments", GRAPH, a, OK,
+       "/v1.0/users/alice@contoso.com/calendars/c/events/e/attachments",
+       "/me/calendars/{c}/events");
+    PM("/graph/me/calendarGroups/g/calendars/c/events/e/attachments", GRAPH,
+       a, OK, "/v1.0/users/alice@contoso.com/calendarGroups/g/calendars/c/"
+       "events/e/attachments", "/me/calendarGroups");
+
+    /* a literal like the others: any case, sent as users */
+
+    PM("/graph/ME/Messages/m/attachments", GRAPH, a, OK,
+       "/v1.0/users/alice@contoso.com/messages/m/attachments", "/ME");
+    is_int(last_info.me, 1, "/ME: info.me");
+    PM("/graph/Me/events/e/attachments", GRAPH, a, OK,
+       "/v1.0/users/alice@contoso.com/events/e/attachments", "/Me");
+
+    /* a GUID, and bytes of a UPN that are escaped on the way */
+
+    PM("/graph/me/events/e/attachments", GRAPH,
+       "0b3a5c1e-6f1d-4c1a-9c1b-1234567890AB", OK,
+       "/v1.0/users/0b3a5c1e-6f1d-4c1a-9c1b-1234567890AB/events/e/"
+       "attachments", "object id");
+    PM("/graph/me/events/e/attachments", GRAPH, "o'neil!^~@contoso.com", OK,
+       "/v1.0/users/o%27neil%21%5E~@contoso.com/events/e/attachments",
+       "' ! ^ escaped, ~ raw");
+
+    /* "me" only first: anywhere else it is an id */
+
+    PM("/graph/users/me/messages/m/attachments", GRAPH, a, OK,
+       "/v1.0/users/me/messages/m/attachments", "users/me: a mailbox \"me\"");
+    is_int(last_info.me, 0, "users/me: not info.me");
+    PM("/graph/me/messages/me/attachments", GRAPH, a, OK,
+       "/v1.0/users/alice@contoso.com/messages/me/attachments",
+       "a message id \"me\"");
+    PM("/graph/me/me/messages/m/attachments", GRAPH, a, NOT_FOUND, NULL,
+       "/me/me");
+    PM("/graph/me/users/bob@contoso.com/messages/m/attachments", GRAPH, a,
+       NOT_FOUND, NULL, "/me/users/{u}");
+
+    /* smuggling: the segments are checked before me is looked at */
+
+    PM("/graph/me/../users/bob@contoso.com/messages/m/attachments", GRAPH, a,
+       INVALID, NULL, "/me/../users");
+    PM("/graph/me%2F..%2Fusers%2Fbob/messages/m/attachments", GRAPH, a,
+       INVALID, NULL, "/me%2F..%2F");
+    PM("/graph/me%2f/messages/m/attachments", GRAPH, a, INVALID, NULL,
+       "/me%2f");
+    PM("/graph/%6De/messages/m/attachments", GRAPH, a, OK,
+       "/v1.0/users/alice@contoso.com/messages/m/attachments",
+       "%6De is me decoded");
+    PM("/graph/me/", GRAPH, a, NOT_FOUND, NULL, "/me/");
+    PM("/graph/me", GRAPH, a, NOT_FOUND, NULL, "/me alone");
+    PM("/graph/me/messages/m/attachments/", GRAPH, a, NOT_FOUND, NULL,
+       "/me trailing slash");
+    PM("/graph/me/messages/m/attachments/createUploadSession", GRAPH, a,
+       NOT_FOUND, NULL, "/me createUploadSession");
+    PM("/graph/me/sendMail", GRAPH, a, NOT_FOUND, NULL, "/me/sendMail");
+    PM("/graph/me./messages/m/attachments", GRAPH, a, NOT_FOUND, NULL,
+       "me.");
+    PM("/graph/me%00/messages/m/attachments", GRAPH, a, INVALID, NULL,
+       "me%00");
+
+    /* me that is no mailbox: a shape we serve, no mailbox to write to */
+
+    PM("/graph/me/messages/m/attachments", GRAPH, "", GA_PATH_UNRESOLVED,
+       NULL, "empty me");
+    PM("/graph/me/messages/m/attachments", GRAPH, "bob@contoso.com/../x",
+       GA_PATH_UNRESOLVED, NULL, "me with /");
+    PM("/graph/me/messages/m/attachments", GRAPH, "..", GA_PATH_UNRESOLVED,
+       NULL, "me ..");
+    PM("/graph/me/messages/m/attachments", GRAPH, "bob%2F@contoso.com",
+       GA_PATH_UNRESOLVED, NULL, "me with %2F, not decoded");
+    PM("/graph/me/messages/m/attachments", GRAPH, "bob@contoso.com?x=1",
+       GA_PATH_UNRESOLVED, NULL, "me with ?");
+    PM("/graph/me/messages/m/attachments", GRAPH, "bob@contoso.com#x",
+       GA_PATH_UNRESOLVED, NULL, "me with #");
+    PM("/graph/me/messages/m/attachments", GRAPH, "bob smith@contoso.com",
+       GA_PATH_UNRESOLVED, NULL, "me with a space");
+    PM("/graph/me/messages/m/attachments", GRAPH, "bob\r\n@contoso.com",
+       GA_PATH_UNRESOLVED, NULL, "me with CRLF");
+    PM("/graph/me/messages/m/attachments", GRAPH,
+       "bob\xe2\x80\xae@contoso.com", GA_PATH_UNRESOLVED, NULL,
+       "me with U+202E");
+    PM("/graph/me/messages/m/attachments", GRAPH, "CONTOSO\\alice",
+       GA_PATH_UNRESOLVED, NULL, "me a down-level logon name");
+    PM("/graph/me/messages/m/attachments", GRAPH, "alice",
+       GA_PATH_UNRESOLVED, NULL, "me a bare user name");
+
+    /* the shape first: a path we do not serve is a 404 whatever me is */
+
+    PM("/graph/me/sendMail", GRAPH, "", NOT_FOUND, NULL,
+       "unsupported /me with empty me");
+    PM("/graph/me/../x", GRAPH, "", INVALID, NULL,
+       "bad segment with empty me");
+
+    /* without graph_attach_user: /me is no shape, as before */
+
+    P("/graph/me/messages/m/attachments", GRAPH, NOT_FOUND, NULL,
+      "/me without me");
+
+    /* a regex location: "me" starts a Graph path only with me */
+
+    PM("/x/me/messages/m/attachments", REGEX, a, OK,
+       "/v1.0/users/alice@contoso.com/messages/m/attachments",
+       "regex: skip to me");
+    PM("/x/beta/me/messages/m/attachments", REGEX, a, OK,
+       "/beta/users/alice@contoso.com/messages/m/attachments",
+       "regex: skip to beta, then me");
+    PM("/x/me/users/u/messages/m/attachments", REGEX, a, NOT_FOUND, NULL,
+       "regex: the first me starts it");
+    P("/x/me/users/u/messages/m/attachments", REGEX, OK,
+      "/v1.0/users/u/messages/m/attachments",
+      "regex: without me, me is skipped as before");
+
+    /* the out bound with me, 3 * (raw_len + me_len) + 16: all escaped */
+
+    {
+        int          i;
+        char        *p, *q;
+        static char  worst[128], worstwant[512];
+
+        p = worst;
+        q = worstwant + sprintf(worstwant, "/v1.0/users/");
+
+        for (i = 0; i < 32; i++) {
+            *p++ = '!';
+            q += sprintf(q, "%%21");
+        }
+
+        sprintf(p, "@c.io");
+        sprintf(q, "@c.io/events/e/attachments");
+
+        PM("/me/events/e/attachments", REGEX, worst, OK, worstwant,
+           "me escaped three times over");
+    }
+}
+
+
 int
 main(void)
 {
@@ -720,6 +907,7 @@ main(void)
     invalid();
     encoding();
     lengths();
+    me();
 
     return done_testing();
 }
