@@ -19,6 +19,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_graph_attach.h"
+#include "ga_item.h"
 #include "ngx_http_graph_attach_token.h"
 #include "ngx_http_graph_attach_redis.h"
 
@@ -189,6 +190,13 @@ static ngx_command_t  ngx_http_graph_attach_commands[] = {
       offsetof(ngx_http_graph_attach_loc_conf_t, max_fields),
       NULL },
 
+    { ngx_string("graph_attach_max_item_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_graph_attach_loc_conf_t, max_item_size),
+      NULL },
+
     { ngx_string("graph_attach_max_files"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -308,6 +316,7 @@ ngx_http_graph_attach_create_loc_conf(ngx_conf_t *cf)
     alcf->part_headers = NGX_CONF_UNSET_UINT;
     alcf->max_fields = NGX_CONF_UNSET_UINT;
     alcf->max_files = NGX_CONF_UNSET_UINT;
+    alcf->max_item_size = NGX_CONF_UNSET_SIZE;
     alcf->upload_threshold = NGX_CONF_UNSET_SIZE;
     alcf->upload_chunk = NGX_CONF_UNSET_SIZE;
     alcf->upload_hosts = NGX_CONF_UNSET_PTR;
@@ -382,6 +391,19 @@ ngx_http_graph_attach_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_uint_value(conf->part_headers, prev->part_headers, 16);
     ngx_conf_merge_uint_value(conf->max_fields, prev->max_fields, 32);
     ngx_conf_merge_uint_value(conf->max_files, prev->max_files, 10);
+    ngx_conf_merge_size_value(conf->max_item_size, prev->max_item_size,
+                              GA_ITEM_MAX_SIZE);
+
+    /* the item and its envelope go in one simple POST, under Graph's cap */
+
+    if (conf->max_item_size < 1024
+        || conf->max_item_size > GA_ITEM_SIZE_LIMIT)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"graph_attach_max_item_size\" must be "
+                           "between 1k and %uz", (size_t) GA_ITEM_SIZE_LIMIT);
+        return NGX_CONF_ERROR;
+    }
 
     /* Graph takes 4 concurrent requests a mailbox; one at a time here */
 

@@ -200,6 +200,11 @@ static const ga_error_t  ga_errors[GA_ERR_LAST] = {
     [GA_ERR_ITEM_UNKNOWN_TYPE] = { 400, "InvalidItem",
         "The item's @odata.type is not #microsoft.graph.message, "
         "#microsoft.graph.event or #microsoft.graph.contact." },
+    [GA_ERR_ITEM_PART_TYPE] = { 400, "InvalidItem",
+        "The item part's Content-Type is not application/json." },
+    [GA_ERR_FIELD_NOT_FOR_ITEM] = { 400, "InvalidField",
+        "The contentType, isInline and contentId fields are for files, "
+        "not for an item." },
 
     [GA_ERR_NGINX_BAD_REQUEST] = { 400, "BadRequest",
         "The request could not be read." },

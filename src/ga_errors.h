@@ -111,6 +111,8 @@ typedef enum {
     GA_ERR_ITEM_DUPLICATE,
     GA_ERR_ITEM_NO_TYPE,
     GA_ERR_ITEM_UNKNOWN_TYPE,
+    GA_ERR_ITEM_PART_TYPE,
+    GA_ERR_FIELD_NOT_FOR_ITEM,
 
     /* responses nginx made itself, by status */
     GA_ERR_NGINX_BAD_REQUEST,

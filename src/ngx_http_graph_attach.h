@@ -91,6 +91,7 @@ typedef struct {
     ngx_uint_t                 part_headers;
     ngx_uint_t                 max_fields;
     ngx_uint_t                 max_files;
+    size_t                     max_item_size;
 } ngx_http_graph_attach_loc_conf_t;
 
 

@@ -26,6 +26,7 @@
 #include "ga_content_id.h"
 #include "ga_encoded_word.h"
 #include "ga_header_params.h"
+#include "ga_item.h"
 #include "ga_multipart.h"
 #include "ga_type.h"
 #include "ga_utf8.h"
@@ -40,7 +41,8 @@ typedef enum {
     NGX_HTTP_GRAPH_ATTACH_PART_NAME,
     NGX_HTTP_GRAPH_ATTACH_PART_CONTENT_TYPE,
     NGX_HTTP_GRAPH_ATTACH_PART_IS_INLINE,
-    NGX_HTTP_GRAPH_ATTACH_PART_CONTENT_ID
+    NGX_HTTP_GRAPH_ATTACH_PART_CONTENT_ID,
+    NGX_HTTP_GRAPH_ATTACH_PART_ITEM
 } ngx_http_graph_attach_part_e;
 
 
@@ -104,6 +106,15 @@ static void ngx_http_graph_attach_form_error(
     ngx_http_graph_attach_form_t *form, int rc);
 static ngx_int_t ngx_http_graph_attach_file_begin(
     ngx_http_graph_attach_form_t *form);
+static ngx_http_graph_attach_attachment_t *ngx_http_graph_attach_next(
+    ngx_http_graph_attach_form_t *form);
+static ngx_int_t ngx_http_graph_attach_item_begin(
+    ngx_http_graph_attach_form_t *form);
+static ngx_int_t ngx_http_graph_attach_item_data(
+    ngx_http_graph_attach_form_t *form, const u_char *p, size_t len);
+static ga_err_e ngx_http_graph_attach_item_complete(
+    ngx_http_graph_attach_form_t *form, ngx_http_graph_attach_attachment_t *a,
+    ngx_uint_t n);
 static ngx_int_t ngx_http_graph_attach_file_data(
     ngx_http_graph_attach_form_t *form, const u_char *p, size_t len);
 static ngx_int_t ngx_http_graph_attach_disposition(
@@ -314,8 +325,14 @@ ngx_http_graph_attach_form_end(ngx_http_graph_attach_form_t *form)
     for (i = 0; i < n; i++) {
         a = all[i];
 
-        err = (a->size == 0) ? GA_ERR_EMPTY_FILE
-                             : ngx_http_graph_attach_form_complete(form, a, i);
+        if (a->is_item) {
+            err = ngx_http_graph_attach_item_complete(form, a, i);
+
+        } else {
+            err = (a->size == 0) ? GA_ERR_EMPTY_FILE
+                                 : ngx_http_graph_attach_form_complete(form,
+                                                                       a, i);
+        }
 
         if (err != GA_ERR_NONE) {
             ngx_http_graph_attach_set_error(form->ctx, err);
@@ -332,7 +349,7 @@ ngx_http_graph_attach_form_end(ngx_http_graph_attach_form_t *form)
 
     /* one file: its JSON is the body proxy_pass sends */
 
-    if (n == 1
+    if (n == 1 && !all[0]->is_item
         && ngx_http_graph_attach_writer_properties(form->writer, all[0])
            != NGX_OK)
     {
@@ -506,6 +523,7 @@ ngx_http_graph_attach_disposition(ngx_http_graph_attach_form_t *form,
         { ngx_string("contentType"), NGX_HTTP_GRAPH_ATTACH_PART_CONTENT_TYPE },
         { ngx_string("isInline"), NGX_HTTP_GRAPH_ATTACH_PART_IS_INLINE },
         { ngx_string("contentId"), NGX_HTTP_GRAPH_ATTACH_PART_CONTENT_ID },
+        { ngx_string("item"), NGX_HTTP_GRAPH_ATTACH_PART_ITEM },
         { ngx_null_string, NGX_HTTP_GRAPH_ATTACH_PART_SKIP }
     };
 
@@ -601,6 +619,7 @@ ngx_http_graph_attach_part_headers_done(void *data)
     /* graph_attach_max_fields counts the parts that are not files */
 
     if (form->part != NGX_HTTP_GRAPH_ATTACH_PART_FILE
+        && form->part != NGX_HTTP_GRAPH_ATTACH_PART_ITEM
         && ++form->fields > form->conf->max_fields)
     {
         ngx_http_graph_attach_set_error(form->ctx, GA_ERR_TOO_MANY_FIELDS);
@@ -611,6 +630,9 @@ ngx_http_graph_attach_part_headers_done(void *data)
 
     case NGX_HTTP_GRAPH_ATTACH_PART_FILE:
         return ngx_http_graph_attach_file_begin(form) == NGX_OK ? 0 : -1;
+
+    case NGX_HTTP_GRAPH_ATTACH_PART_ITEM:
+        return ngx_http_graph_attach_item_begin(form) == NGX_OK ? 0 : -1;
 
     case NGX_HTTP_GRAPH_ATTACH_PART_NAME:
         values = &form->values[NGX_HTTP_GRAPH_ATTACH_FIELD_NAME];
@@ -659,30 +681,12 @@ ngx_http_graph_attach_part_headers_done(void *data)
 static ngx_int_t
 ngx_http_graph_attach_file_begin(ngx_http_graph_attach_form_t *form)
 {
-    ngx_http_graph_attach_attachment_t  *a, **next;
+    ngx_http_graph_attach_attachment_t  *a;
 
-    a = form->attachment;
-
-    if (a->started) {
-
-        if (form->attachments.nelts >= form->conf->max_files) {
-            ngx_http_graph_attach_set_error(form->ctx, GA_ERR_TOO_MANY_FILES);
-            return NGX_ERROR;
-        }
-
-        /* $graph_attach_sha256 is the first file's: no digest here */
-
-        a = ngx_pcalloc(form->pool, sizeof(ngx_http_graph_attach_attachment_t));
-        next = ngx_array_push(&form->attachments);
-        if (a == NULL || next == NULL) {
-            return NGX_ERROR;
-        }
-
-        *next = a;
-        form->attachment = a;
+    a = ngx_http_graph_attach_next(form);
+    if (a == NULL) {
+        return NGX_ERROR;
     }
-
-    a->started = 1;
     form->part = NGX_HTTP_GRAPH_ATTACH_PART_FILE;
 
     /* the part's buffers are reused by the parts that follow */
@@ -716,6 +720,120 @@ ngx_http_graph_attach_file_begin(ngx_http_graph_attach_form_t *form)
 }
 
 
+/* the next attachment of the form, in form order: a file or an item */
+
+static ngx_http_graph_attach_attachment_t *
+ngx_http_graph_attach_next(ngx_http_graph_attach_form_t *form)
+{
+    ngx_http_graph_attach_attachment_t  *a, **next;
+
+    a = form->attachment;
+
+    if (a->started) {
+
+        if (form->attachments.nelts >= form->conf->max_files) {
+            ngx_http_graph_attach_set_error(form->ctx, GA_ERR_TOO_MANY_FILES);
+            return NULL;
+        }
+
+        /* $graph_attach_sha256 is the first file's: no digest here */
+
+        a = ngx_pcalloc(form->pool, sizeof(ngx_http_graph_attach_attachment_t));
+        next = ngx_array_push(&form->attachments);
+        if (a == NULL || next == NULL) {
+            return NULL;
+        }
+
+        *next = a;
+        form->attachment = a;
+    }
+
+    a->started = 1;
+
+    return a;
+}
+
+
+/*
+ * An "item" part: a Graph entity as JSON, a text field (no Content-Type)
+ * or application/json; kept as sent, judged when the form is complete
+ */
+
+static ngx_int_t
+ngx_http_graph_attach_item_begin(ngx_http_graph_attach_form_t *form)
+{
+    size_t                               n;
+    u_char                               type[NGX_HTTP_GRAPH_ATTACH_CONTENT_TYPE_MAX];
+    ngx_http_graph_attach_attachment_t  *a;
+
+    if (form->part_type.len) {
+        n = ga_type_normalize(form->part_type.data, form->part_type.len,
+                              type);
+
+        if (n != sizeof("application/json") - 1
+            || ngx_strncmp(type, "application/json", n) != 0)
+        {
+            ngx_http_graph_attach_set_error(form->ctx, GA_ERR_ITEM_PART_TYPE);
+            return NGX_ERROR;
+        }
+    }
+
+    a = ngx_http_graph_attach_next(form);
+    if (a == NULL) {
+        return NGX_ERROR;
+    }
+
+    a->is_item = 1;
+    a->complete = 1;
+
+    return NGX_OK;
+}
+
+
+/* the item's bytes, in a buffer that doubles up to graph_attach_max_item_size */
+
+static ngx_int_t
+ngx_http_graph_attach_item_data(ngx_http_graph_attach_form_t *form,
+    const u_char *p, size_t len)
+{
+    size_t                               size;
+    u_char                              *data;
+    ngx_http_graph_attach_attachment_t  *a;
+
+    a = form->attachment;
+
+    if (a->item.len + len > form->conf->max_item_size) {
+        ngx_http_graph_attach_set_error(form->ctx, GA_ERR_ITEM_TOO_LARGE);
+        return NGX_ERROR;
+    }
+
+    if (a->item.len + len > a->item_size) {
+        size = ngx_max(a->item_size * 2, 4096);
+        size = ngx_max(size, a->item.len + len);
+        size = ngx_min(size, form->conf->max_item_size);
+
+        data = ngx_pnalloc(form->pool, size);
+        if (data == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (a->item.len) {
+            ngx_memcpy(data, a->item.data, a->item.len);
+        }
+
+        /* the old buffer stays in the pool: at most as much again */
+
+        a->item.data = data;
+        a->item_size = size;
+    }
+
+    ngx_memcpy(a->item.data + a->item.len, p, len);
+    a->item.len += len;
+
+    return NGX_OK;
+}
+
+
 static int
 ngx_http_graph_attach_part_data(void *data, const u_char *p, size_t len)
 {
@@ -725,6 +843,10 @@ ngx_http_graph_attach_part_data(void *data, const u_char *p, size_t len)
 
     case NGX_HTTP_GRAPH_ATTACH_PART_SKIP:
         return 0;
+
+    case NGX_HTTP_GRAPH_ATTACH_PART_ITEM:
+        return ngx_http_graph_attach_item_data(form, p, len) == NGX_OK
+               ? 0 : -1;
 
     case NGX_HTTP_GRAPH_ATTACH_PART_MAYBE_FILE:
 
@@ -916,6 +1038,108 @@ ngx_http_graph_attach_form_complete(ngx_http_graph_attach_form_t *form,
  * Only "type/subtype" (and a text charset) is judged and forwarded: a
  * parameter such as name="x.exe" would be a second name no rule saw
  */
+
+/*
+ * An item, judged: what Graph gets is the item as re-serialised here,
+ * named by the n-th name field or by the item itself
+ */
+
+static ga_err_e
+ngx_http_graph_attach_item_complete(ngx_http_graph_attach_form_t *form,
+    ngx_http_graph_attach_attachment_t *a, ngx_uint_t n)
+{
+    size_t            len;
+    u_char           *p, *name;
+    ga_err_e          err;
+    ngx_str_t         field;
+    ngx_uint_t        kind;
+    ga_item_t         item;
+    ga_item_err_e     rc;
+    ga_item_limits_t  lim;
+
+    for (kind = NGX_HTTP_GRAPH_ATTACH_FIELD_CONTENT_TYPE;
+         kind <= NGX_HTTP_GRAPH_ATTACH_FIELD_CONTENT_ID;
+         kind++)
+    {
+        if (ngx_http_graph_attach_field_of(form, kind, n).data) {
+            return GA_ERR_FIELD_NOT_FOR_ITEM;
+        }
+    }
+
+    lim.max_size = form->conf->max_item_size;
+    lim.max_depth = GA_ITEM_MAX_DEPTH;
+    lim.max_members = GA_ITEM_MAX_MEMBERS;
+
+    ngx_memzero(&item, sizeof(ga_item_t));
+
+    rc = ga_item_judge(a->item.data, a->item.len, &lim, &item);
+
+    if (rc != GA_ITEM_OK) {
+        ga_item_free(&item);
+        return ga_item_error(rc);
+    }
+
+    field = ngx_http_graph_attach_field_of(form,
+                                           NGX_HTTP_GRAPH_ATTACH_FIELD_NAME, n);
+    err = GA_ERR_NONE;
+
+    if (field.data) {
+
+        /* the name field is judged as for a file, then sanitised */
+
+        if (!ga_utf8_valid(field.data, field.len)) {
+            err = GA_ERR_NAME_NOT_UTF8;
+
+        } else if (ga_encoded_word_find(field.data, field.len)) {
+            err = GA_ERR_NAME_ENCODED_WORD;
+        }
+
+        name = ngx_pnalloc(form->pool, field.len + 1);
+        if (err == GA_ERR_NONE && name == NULL) {
+            err = GA_ERR_OUT_OF_MEMORY;
+        }
+
+        if (err == GA_ERR_NONE) {
+            len = ga_name_sanitize(field.data, field.len, name);
+
+            if (len == 0) {
+                name = item.name;
+                len = item.name_len;
+            }
+        }
+
+    } else {
+        name = item.name;
+        len = item.name_len;
+    }
+
+    if (err != GA_ERR_NONE) {
+        ga_item_free(&item);
+        return err;
+    }
+
+    a->name.len = len;
+    a->name.data = ngx_pnalloc(form->pool, len);
+    a->item.len = ga_item_body_len(&item, name, len);
+    p = ngx_pnalloc(form->pool, a->item.len);
+
+    if (a->name.data == NULL || p == NULL) {
+        ga_item_free(&item);
+        return GA_ERR_OUT_OF_MEMORY;
+    }
+
+    ngx_memcpy(a->name.data, name, len);
+    a->item.len = ga_item_body(p, &item, name, len) - p;
+    a->item.data = p;
+
+    ngx_str_set(&a->content_type, "application/json");
+    a->size = 0;
+
+    ga_item_free(&item);
+
+    return GA_ERR_NONE;
+}
+
 
 /*
  * The n-th field of a kind, for the n-th file; NULL data when there is

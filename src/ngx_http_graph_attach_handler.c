@@ -552,12 +552,13 @@ ngx_http_graph_attach_continue(ngx_http_request_t *r,
 
     if (ctx->error.status == 0
         && (ctx->attachments->nelts > 1
+            || ctx->attachment->is_item
             || (ctx->writer->raw
                 && ctx->attachment->size >= (off_t) alcf->upload_threshold)))
     {
         /*
-         * several files, or one that went to the temp file as it is for
-         * a session: the module's own calls, not proxy_pass
+         * several files, an item, or a file that went to the temp file
+         * as it is for a session: the module's own calls, not proxy_pass
          */
 
         if (ngx_http_graph_attach_plan_start(r, ctx) == NGX_OK) {

@@ -145,7 +145,9 @@ ngx_http_graph_attach_plan_next(ngx_http_graph_attach_plan_t *p)
 
     a = p->attachments[p->index];
 
-    if (p->raw && a->size >= (off_t) p->conf->upload_threshold) {
+    if (p->raw && !a->is_item
+        && a->size >= (off_t) p->conf->upload_threshold)
+    {
         p->state = NGX_HTTP_GRAPH_ATTACH_PLAN_SESSION;
         return ngx_http_graph_attach_session_begin(p, a);
     }
@@ -216,6 +218,27 @@ ngx_http_graph_attach_plan_json(ngx_http_graph_attach_plan_t *p,
 
     static u_char  start[] = "{\"@odata.type\":\"#microsoft.graph."
                              "fileAttachment\",\"contentBytes\":\"";
+
+    if (a->is_item) {
+
+        /* the itemAttachment body, as the form judged and wrote it */
+
+        head = ngx_calloc_buf(p->request->pool);
+        cl = ngx_alloc_chain_link(p->request->pool);
+        if (head == NULL || cl == NULL) {
+            return NULL;
+        }
+
+        head->pos = a->item.data;
+        head->last = a->item.data + a->item.len;
+        head->memory = 1;
+        head->last_buf = 1;
+
+        cl->buf = head;
+        cl->next = NULL;
+
+        return cl;
+    }
 
     body = ngx_http_graph_attach_plan_slice(p, a->body_start, a->body_end);
     if (body == NULL) {

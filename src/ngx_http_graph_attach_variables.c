@@ -27,6 +27,10 @@ static ngx_int_t ngx_http_graph_attach_sha256_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_graph_attach_result_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_graph_attach_kind_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_graph_attach_files_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static size_t ngx_http_graph_attach_type_sanitize(ngx_str_t *s,
     u_char *out);
 static void ngx_http_graph_attach_set_value(ngx_http_variable_value_t *v,
@@ -74,6 +78,14 @@ static ngx_http_variable_t  ngx_http_graph_attach_vars[] = {
 
     { ngx_string("graph_attach_result"), NULL,
       ngx_http_graph_attach_result_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("graph_attach_kind"), NULL,
+      ngx_http_graph_attach_kind_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("graph_attach_files"), NULL,
+      ngx_http_graph_attach_files_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
@@ -224,6 +236,82 @@ ngx_http_graph_attach_size_variable(ngx_http_request_t *r,
 
     ngx_http_graph_attach_set_value(v, p,
                              ngx_sprintf(p, "%O", ctx->attachment->size) - p);
+
+    return NGX_OK;
+}
+
+
+/* "file", "item", or "mixed" for a form holding both */
+
+static ngx_int_t
+ngx_http_graph_attach_kind_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_uint_t                            i, files, items;
+    ngx_http_graph_attach_ctx_t          *ctx;
+    ngx_http_graph_attach_attachment_t  **a;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    if (ctx == NULL || ctx->attachments == NULL
+        || !ctx->attachment->started)
+    {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    a = ctx->attachments->elts;
+    files = 0;
+    items = 0;
+
+    for (i = 0; i < ctx->attachments->nelts; i++) {
+        if (a[i]->is_item) {
+            items++;
+
+        } else {
+            files++;
+        }
+    }
+
+    if (files && items) {
+        ngx_http_graph_attach_set_value(v, (u_char *) "mixed", 5);
+
+    } else if (items) {
+        ngx_http_graph_attach_set_value(v, (u_char *) "item", 4);
+
+    } else {
+        ngx_http_graph_attach_set_value(v, (u_char *) "file", 4);
+    }
+
+    return NGX_OK;
+}
+
+
+/* how many attachments the form holds, files and items */
+
+static ngx_int_t
+ngx_http_graph_attach_files_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                       *p;
+    ngx_http_graph_attach_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    if (ctx == NULL || ctx->attachments == NULL
+        || !ctx->attachment->started)
+    {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_graph_attach_set_value(v, p,
+                    ngx_sprintf(p, "%ui", ctx->attachments->nelts) - p);
 
     return NGX_OK;
 }

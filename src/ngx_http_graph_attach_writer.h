@@ -45,7 +45,12 @@ struct ngx_http_graph_attach_attachment_s {
     EVP_MD_CTX                 *sha256;         /* NULL: not wanted */
     u_char                      digest[32];
 
+    /* an item attachment: the "item" part as sent, then Graph's body */
+    ngx_str_t                   item;
+    size_t                      item_size;      /* room in item.data */
+
     unsigned                    is_inline:1;
+    unsigned                    is_item:1;
     unsigned                    started:1;      /* the file part began */
     unsigned                    complete:1;     /* ... and ended */
 };
