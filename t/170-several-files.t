@@ -384,4 +384,81 @@ sub post_form {
            'client leaves: no worker crashed');
 }
 
+# --- real clients: curl -F (several), Python requests (a list), Chromium
+# FormData (the same field name once a file, as <input multiple> sends)
+
+{
+    my $dir = $t->servroot . '/files';
+    mkdir $dir;
+    my @d = (data_of(20 * $KiB, 11), data_of(2_200_000, 12), data_of(3 * $KiB, 13));
+    my @f = map { my $p = "$dir/c$_.bin"; open my $fh, '>:raw', $p or die;
+                  print $fh $d[$_]; close $fh; $p } 0 .. 2;
+
+    $t->graph_clear;
+    my $r = $t->curl('-F', "file=\@$f[0];filename=a.pdf;type=application/pdf",
+                     '-F', "file=\@$f[1];filename=b.zip;type=application/zip",
+                     '-F', "file=\@$f[2];filename=c.txt;type=text/plain",
+                     $t->url(path_for('graph')));
+    is($r->{status}, 201, 'curl, three -F: 201') or diag(substr $r->{body}, 0, 300);
+    is_deeply([ map { $_->{name} } $t->graph_message_attachments("/v1.0$MSG") ],
+              [ 'a.pdf', 'b.zip', 'c.txt' ],
+              'curl, three -F: the message holds each once, in order');
+    my ($sess) = $t->graph_sessions;
+    ok($sess && $sess->{sha256} eq sha256_hex($d[1]),
+       'curl, three -F: the large one through a session, byte-exact');
+
+    $t->graph_clear;
+    my $py = <<'PY';
+import sys, requests
+url, *paths = sys.argv[1:]
+files = [("file", (p.rsplit("/", 1)[1], open(p, "rb"))) for p in paths]
+r = requests.post(url, files=files, timeout=60)
+print(r.status_code)
+PY
+    my ($st, $out, $err) = $t->run(cmd => [ $GraphAttach::Test::PYTHON, '-c', $py,
+                                            $t->url(path_for('graph')), @f ],
+                                   timeout => 90);
+    is(($out =~ /(\d{3})/)[0], 201, 'python requests, a list of files: 201')
+        or diag($err);
+    is_deeply([ map { $_->{name} } $t->graph_message_attachments("/v1.0$MSG") ],
+              [ 'c0.bin', 'c1.bin', 'c2.bin' ],
+              'python requests: each once, in order');
+    my @a = map { sent($_) } attaches();
+    ok(@a == 2 && $a[0]{bytes} eq $d[0] && $a[1]{bytes} eq $d[2],
+       'python requests: the small ones byte-exact');
+}
+
+SKIP: {
+    my ($chromium) = grep { -x } map { "$_/chromium" } split /:/, $ENV{PATH};
+    skip 'chromium is not installed', 4 unless $chromium;
+
+    $t->graph_clear;
+    my $profile = $t->servroot . '/chromium-' . int(rand(1e9));
+    mkdir $profile;
+    my $page = $t->url('/multiple.html?target=' . path_for('graph'));
+    my ($st, $out, $err) = $t->run(cmd => [
+        $chromium, '--headless', '--no-sandbox', '--disable-gpu',
+        '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync',
+        '--disable-dev-shm-usage', "--user-data-dir=$profile",
+        '--virtual-time-budget=20000', '--dump-dom', $page,
+    ], env => { HOME => $profile }, timeout => 120);
+    my ($b64) = $out =~ /RESULT:([A-Za-z0-9+\/=]+):END/;
+    my $res = $b64 ? JSON::PP->new->utf8->decode(MIME::Base64::decode_base64($b64))
+                   : { status => 0 };
+    is($res->{status}, 201, 'chromium FormData, three files: 201')
+        or diag($res->{body} // substr($err, -1000));
+    is_deeply([ map { $_->{name} } $t->graph_message_attachments("/v1.0$MSG") ],
+              [ 'one.bin', "deux \x{e9}.bin", 'three.txt' ],
+              'chromium FormData: each once, in order');
+    my $gen = sub { my ($k, $n) = @_;
+                    join '', map { chr(($_ * $k + $k) % 256) } 0 .. $n - 1 };
+    my @a = map { sent($_) } attaches();
+    ok(@a == 2 && $a[0]{bytes} eq $gen->(1, 10240) && $a[1]{bytes} eq $gen->(3, 1024),
+       'chromium FormData: the small ones byte-exact');
+    my ($sess) = $t->graph_sessions;
+    ok($sess && $sess->{sha256} eq sha256_hex($gen->(2, 3_000_000)),
+       'chromium FormData: the large one byte-exact through a session');
+}
+
 done_testing();
