@@ -27,6 +27,7 @@
 #include "ngx_http_graph_attach.h"
 #include "ngx_http_graph_attach_plan.h"
 #include "ga_json.h"
+#include "ga_upload.h"
 
 
 static ngx_int_t ngx_http_graph_attach_plan_next(
@@ -548,9 +549,19 @@ ngx_http_graph_attach_plan_read_id(ngx_http_graph_attach_plan_t *p,
 
     id = cJSON_GetObjectItemCaseSensitive(json, "id");
 
-    if (!cJSON_IsString(id) || id->valuestring[0] == '\0'
-        || ngx_strlen(id->valuestring) > 1024)
+    /*
+     * the id becomes a path segment of the undo DELETE and, for one
+     * attachment, the client's Location: held to the ids Graph hands
+     * out, never "..", a CR LF or another mailbox's path
+     */
+
+    if (!cJSON_IsString(id)
+        || !ga_upload_id_valid((u_char *) id->valuestring,
+                               ngx_strlen(id->valuestring)))
     {
+        ngx_log_error(NGX_LOG_ERR, p->request->connection->log, 0,
+                      "graph_attach: the attachment id in Graph's answer "
+                      "is not one Graph hands out");
         cJSON_Delete(json);
         return NGX_ERROR;
     }

@@ -1,0 +1,129 @@
+#!/usr/bin/perl
+# graph-attach: attacks on the plan of several files (all or nothing),
+# item attachments and /me.
+#
+# Each block is an attack a hostile client, or a Graph answer the module
+# must not trust, tried against the plan: an attachment made twice or left
+# behind, an undo DELETE sent elsewhere, a header written from Graph's
+# answer, a field or a refusal slipping from one file to another.  Every
+# check is on what the Graph stand-in received and holds.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Digest::SHA qw(sha256_hex);
+use JSON::PP ();
+use MIME::Base64 qw(decode_base64);
+use Test::More;
+use Time::HiRes qw(time sleep);
+use GraphAttach::Test;
+
+my $KiB = 1024;
+my $MiB = 1024 * 1024;
+
+my $t = GraphAttach::Test->new;
+
+my $main_loc = "graph_attach on;\n"
+             . "            graph_attach_token_key graph:token:t1;\n"
+             . "            graph_attach_max_size 30m;\n"
+             . "            graph_attach_deny_extensions exe;\n"
+             . "            proxy_pass http://127.0.0.1:%%GRAPH_PORT%%"
+             . "\$graph_attach_uri;\n";
+
+$t->start(location => $main_loc);
+
+my $token = 'eyJ0eXAi.attacks-' . int(rand(1e9));
+$t->set_token('graph:token:t1', $token);
+$t->graph_tokens($token);
+
+my $MSG = '/users/alice@contoso.com/messages/AAMkAGI1AAA=/attachments';
+my $PATH = "/graph$MSG";
+
+sub data_of {
+    my ($size, $seed) = @_;
+    my $d = '';
+    $d .= sha256_hex("$seed-" . length $d) while length $d < $size;
+    return substr($d, 0, $size);
+}
+
+sub file_part {
+    my ($name, $data, $type) = @_;
+    return { name => 'file', filename => $name, data => $data,
+             type => $type // 'application/octet-stream' };
+}
+
+sub item_part {
+    my ($json) = @_;
+    return { head => 'Content-Disposition: form-data; name="item"'
+                   . "\r\nContent-Type: application/json",
+             data => $json };
+}
+
+sub field { my ($n, $v) = @_; return { name => $n, data => $v } }
+
+sub attaches { grep { ($_->{kind} // '') eq 'attach' && $_->{method} eq 'POST' }
+               $t->graph_records }
+
+sub deletes { grep { $_->{method} eq 'DELETE' } $t->graph_records }
+
+sub held { $t->graph_message_attachments("/v1.0$MSG") }
+
+sub post_form {
+    my (@parts) = @_;
+    $t->graph_clear;
+    return $t->post(path => $PATH, parts => \@parts, timeout => 60);
+}
+
+sub no_crash {
+    my ($label) = @_;
+    unlike($t->slurp('logs/error.log'), qr/signal \d+|exited on/,
+           "$label: no worker crashed");
+}
+
+
+# --- Graph's 201 names an id that is a path segment of its own ---------------
+#
+# The undo DELETE is {path}/{id}: an id of ".." would make it the DELETE
+# of the message itself once dot segments are resolved.  Ids are
+# base64-like (the session's Location is held to A-Z a-z 0-9 - _ = + /);
+# an id outside that is an answer not understood, never a path.
+
+for my $id ('..', '.', '../../../../users/bob@contoso.com/messages/X',
+            "a\r\nX-Evil: 1", 'a b', "\x{e9}t\x{e9}", 'a%2F..') {
+    my $label = 'id ' . JSON::PP->new->ascii->allow_nonref->encode($id);
+    $t->graph_clear;
+    $t->graph_queue(status => 201,
+                    json => { '@odata.type' => '#microsoft.graph.fileAttachment',
+                              id => $id, name => 'one.txt' });
+    $t->graph_attachment_faults({ attachment => 1, status => 400,
+                                  code => 'ErrorInvalidRequest' });
+    my $r = $t->post(path => $PATH,
+                     parts => [ file_part('one.txt', 'first'),
+                                file_part('two.txt', 'second') ],
+                     timeout => 30);
+    my @bad = grep { $_->{path} !~ m{^/v1\.0\Q$MSG\E/[A-Za-z0-9_=+%-]+$} }
+              deletes();
+    is(scalar @bad, 0, "$label: no DELETE outside the message's attachments")
+        or diag(explain([ map { "$_->{method} $_->{path}" } @bad ]));
+    $t->check_error($r, status => 502, code => 'AttachOutcomeUnknown',
+                    label => "$label: not understood");
+}
+
+# one item alone: Graph's id is the Location the client gets
+{
+    $t->graph_clear;
+    $t->graph_queue(status => 201,
+                    json => { '@odata.type' => '#microsoft.graph.itemAttachment',
+                              id => "AAMk\r\nX-Evil: injected", name => 'x' });
+    my $r = $t->post(path => $PATH,
+                     parts => [ item_part('{"@odata.type":"#microsoft.graph.'
+                                          . 'message","subject":"hi"}') ]);
+    ok(!exists $r->{headers}{'x-evil'},
+       'one item, CR LF in the id: no header of Graph\'s making');
+    unlike($r->{headers}{location} // '', qr/[\r\n ]/,
+           'one item, CR LF in the id: no raw CR, LF or space in Location');
+}
+
+
+done_testing();
