@@ -1125,8 +1125,11 @@ gone:
                   "graph_attach: client closed the connection while "
                   "attaching, which is undone");
 
-    if (!p->retry.timer_set) {
-        /* the call out ends first */
+    if (!p->retry.timer_set || p->state == NGX_HTTP_GRAPH_ATTACH_PLAN_UNDO) {
+        /*
+         * the call out ends first; a DELETE waiting to be sent again is
+         * the undo the client's leaving asks for: it is still sent
+         */
         return;
     }
 
@@ -1150,12 +1153,8 @@ gone:
 
         break;
 
-    default:
-        if (ngx_http_graph_attach_plan_undo(p) == NGX_OK) {
-            return;
-        }
-
-        break;
+    default: /* NGX_HTTP_GRAPH_ATTACH_PLAN_UNDO waits for its timer */
+        return;
     }
 
     ngx_http_graph_attach_plan_finish(p);

@@ -82,6 +82,39 @@ sub no_crash {
 }
 
 
+# --- the client leaves while an undo DELETE waits for Retry-After -----------
+#
+# File 2 is refused by Graph; the DELETE of file 1 is throttled (503,
+# Retry-After: 2).  The client closes meanwhile: the DELETE must still be
+# sent again, or file 1 stays attached although nobody was told.
+
+{
+    $t->graph_clear;
+    $t->graph_attachment_faults({ attachment => 2, stall => 1.5, status => 400,
+                                  code => 'ErrorInvalidRequest' });
+    my $raw = $t->build_request(path => $PATH,
+                                parts => [ file_part('one.txt', 'first'),
+                                           file_part('two.txt', 'second') ]);
+    my $c = $t->connect(timeout => 30);
+    $c->send($raw);
+    ok($t->wait_for(sub { scalar(attaches()) >= 2 }, 10),
+       'leave during undo retry: file 2 sent');
+    $t->graph_queue(status => 503, headers => { 'Retry-After' => '2' },
+                    json => { error => { code => 'ServiceUnavailable',
+                                         message => 'busy' } });
+    ok($t->wait_for(sub { scalar(deletes()) >= 1 }, 10),
+       'leave during undo retry: the DELETE of file 1 was throttled');
+    sleep 0.3;
+    $c->close;
+    $t->wait_for(sub { scalar(deletes()) >= 2 }, 8);
+    is(scalar(held()), 0,
+       'leave during undo retry: file 1 is deleted after all')
+        or diag(explain([ map { "$_->{method} $_->{path} "
+                                . ($_->{status} // '') } $t->graph_records ]));
+    no_crash('leave during undo retry');
+}
+
+
 # --- Graph's 201 names an id that is a path segment of its own ---------------
 #
 # The undo DELETE is {path}/{id}: an id of ".." would make it the DELETE
