@@ -40,6 +40,28 @@ my $server = <<'EOF';
             graph_attach_user $http_x_user;
             proxy_pass http://127.0.0.1:%%GRAPH_PORT%%$graph_attach_uri;
         }
+
+        location /sess/ {
+            graph_attach on;
+            graph_attach_token_key graph:token:t1;
+            graph_attach_max_size 30m;
+            client_max_body_size 40m;
+            graph_attach_upload /_graph_upload;
+            graph_attach_upload_hosts http://127.0.0.1:%%GRAPH_PORT%%;
+            proxy_pass http://127.0.0.1:%%GRAPH_PORT%%$graph_attach_uri;
+        }
+
+        location /_graph_upload {
+            internal;
+            proxy_pass $graph_attach_upload_url;
+        }
+
+        location /inmem/ {
+            graph_attach on;
+            graph_attach_token_key graph:token:t1;
+            client_body_buffer_size 8m;
+            proxy_pass http://127.0.0.1:%%GRAPH_PORT%%$graph_attach_uri;
+        }
 EOF
 
 $t->start(location => $main_loc, server => $server);
@@ -324,6 +346,106 @@ SKIP: {
                  map { ($after->{$_} // 0) - ($before->{$_} // 0) } keys %$after;
     cmp_ok($grew // 0, '<', 20 * 1024,
            'ten items of 1 MB: a worker\'s peak grew by less than 20 MB (kB)');
+}
+
+
+# --- several files over HTTP/2, chunked, and in an in-memory body -----------
+
+{
+    my $dir = $t->servroot . '/tmp';
+    my @d = (data_of(40 * $KiB, 21), data_of(2_300_000, 22), data_of(3 * $KiB, 23));
+    for my $i (0 .. 2) {
+        open my $f, '>', "$dir/h2-$i.bin" or die;
+        print $f $d[$i];
+        close $f;
+    }
+    my @F = map { ('-F', "file=\@$dir/h2-$_.bin;filename=h2-$_.bin") } 0 .. 2;
+
+    $t->graph_clear;
+    my $r = $t->curl('--http2-prior-knowledge', @F,
+                     'http://127.0.0.1:' . $t->h2_port . "/sess$MSG");
+    is($r->{status}, 201, 'HTTP/2, three files: 201')
+        or diag(substr $r->{body} // '', 0, 300);
+    is_deeply([ map { $_->{sha256} } held() ], [ map { sha256_hex($_) } @d ],
+              'HTTP/2, three files: each byte-exact, once, in order');
+
+    $t->graph_clear;
+    $r = $t->curl('-H', 'Transfer-Encoding: chunked', @F,
+                  'http://127.0.0.1:' . $t->port . "/sess$MSG");
+    is($r->{status}, 201, 'chunked, three files: 201')
+        or diag(substr $r->{body} // '', 0, 300);
+    is_deeply([ map { $_->{sha256} } held() ], [ map { sha256_hex($_) } @d ],
+              'chunked, three files: each byte-exact, once, in order');
+
+    # the whole body in memory (client_body_buffer_size 8m): the slices
+    # point into the body's own buffers
+    $t->graph_clear;
+    $r = $t->curl(map({ ('-F', "file=\@$dir/h2-$_.bin;filename=m-$_.bin") } 0, 2),
+                  'http://127.0.0.1:' . $t->port . "/inmem$MSG");
+    is($r->{status}, 201, 'in memory, two files: 201')
+        or diag(substr $r->{body} // '', 0, 300);
+    is_deeply([ map { $_->{sha256} } held() ], [ map { sha256_hex($_) } @d[0, 2] ],
+              'in memory, two files: each byte-exact');
+
+    # HTTP/2, the client resets the stream while file 2 is out
+    $t->graph_clear;
+    $t->graph_attachment_faults({ attachment => 2, stall => 2 });
+    $t->run(cmd => [ 'curl', '-sS', '--max-time', '1', '--http2-prior-knowledge',
+                     map({ ('-F', "file=\@$dir/h2-$_.bin;filename=r-$_.bin") } 0, 2),
+                     'http://127.0.0.1:' . $t->h2_port . "/sess$MSG" ], timeout => 10);
+    $t->wait_for(sub { scalar(deletes()) >= 2 }, 8);
+    sleep 0.5;
+    is(scalar(deletes()), 2, 'HTTP/2 reset during file 2: both deleted');
+    is(scalar(held()), 0, 'HTTP/2 reset during file 2: nothing left attached')
+        or diag(explain([ map { "$_->{method} $_->{path} " . ($_->{status} // '') }
+                          $t->graph_records ]));
+    no_crash('HTTP/2 reset during file 2');
+}
+
+
+# --- Graph's 201 for file 2 that cannot be read -------------------------------
+#
+# Too long without contentBytes, not JSON, or without an id: file 2's
+# outcome is unknown (it cannot be deleted), file 1 is deleted.
+
+for my $case ([ 'over 8 KB', { json => { id => 'AAMkB=', name => 'two.txt',
+                                         pad => 'x' x 9000 } } ],
+              [ 'not JSON', { body => 'Created' } ],
+              [ 'no id', { json => { name => 'two.txt' } } ]) {
+    my ($label, $answer) = @$case;
+    $t->graph_clear;
+    # file 1 stalls: the canned answer is queued for file 2
+    $t->graph_attachment_faults({ attachment => 1, stall => 1 });
+    my $raw = $t->build_request(path => $PATH,
+                                parts => [ file_part('one.txt', 'first'),
+                                           file_part('two.txt', 'second'),
+                                           file_part('three.txt', 'third') ]);
+    my $c = $t->connect(timeout => 30);
+    $c->send($raw);
+    $t->wait_for(sub { scalar(attaches()) >= 1 }, 10);
+    $t->graph_queue(status => 201, %$answer);
+    my $r = $c->read_response;
+    $c->close;
+    $t->check_error($r, status => 502, code => 'AttachOutcomeUnknown',
+                    label => "201 $label for file 2");
+    is($r->{json}{error}{innerError}{index}, 2, "201 $label for file 2: index 2");
+    is(scalar(attaches()), 2, "201 $label for file 2: file 3 never sent");
+    is(scalar(held()), 0, "201 $label for file 2: file 1 deleted");
+}
+
+# the same id for two files: the second DELETE finds it gone (404)
+{
+    $t->graph_clear;
+    my $obj = { '@odata.type' => '#microsoft.graph.fileAttachment',
+                id => 'AAMkDup=', name => 'x' };
+    $t->graph_queue(status => 201, json => $obj) for 1 .. 2;
+    $t->graph_attachment_faults({ attachment => 1, status => 400,
+                                  code => 'ErrorInvalidRequest' });
+    my $r = $t->post(path => $PATH,
+                     parts => [ map { file_part("d$_.txt", "d$_") } 1 .. 3 ],
+                     timeout => 30);
+    is($r->{status}, 400, 'one id for two files: file 3\'s 400');
+    is(scalar(deletes()), 2, 'one id for two files: two DELETEs, no more');
 }
 
 
