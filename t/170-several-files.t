@@ -384,4 +384,4 @@ sub post_form {
            'client leaves: no worker crashed');
 }
 
-done_testing();
+$t->done_testing();

@@ -449,4 +449,4 @@ for my $case ([ 'over 8 KB', { json => { id => 'AAMkB=', name => 'two.txt',
 }
 
 
-done_testing();
+$t->done_testing();
