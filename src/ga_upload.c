@@ -408,17 +408,9 @@ ga_upload_attachment_id(const u_char *location, size_t len,
 
     last = location + len;
 
-    for (q = p; q < last && *q != '\''; q++) {
-        if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z')
-              || (*q >= '0' && *q <= '9') || *q == '-' || *q == '_'
-              || *q == '=' || *q == '+' || *q == '/'))
-        {
-            return GA_UPLOAD_ERR_LOCATION;
-        }
-    }
+    for (q = p; q < last && *q != '\''; q++) { /* void */ }
 
-    if (q == p || q - p > GA_UPLOAD_ID_MAX || last - q < 2 || q[1] != ')')
-    {
+    if (!ga_upload_id_valid(p, q - p) || last - q < 2 || q[1] != ')') {
         return GA_UPLOAD_ERR_LOCATION;
     }
 
@@ -426,6 +418,31 @@ ga_upload_attachment_id(const u_char *location, size_t len,
     *id_len = q - p;
 
     return GA_UPLOAD_OK;
+}
+
+
+int
+ga_upload_id_valid(const u_char *id, size_t len)
+{
+    size_t  i;
+    u_char  c;
+
+    if (len == 0 || len > GA_UPLOAD_ID_MAX) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        c = id[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '-' || c == '_'
+              || c == '=' || c == '+' || c == '/'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

@@ -91,6 +91,12 @@ int ga_upload_next_range(const u_char *json, size_t len, int64_t total,
 int ga_upload_attachment_id(const u_char *location, size_t len,
     const u_char **id, size_t *id_len);
 
+/*
+ * An attachment id as Graph hands them out: 1 to GA_UPLOAD_ID_MAX bytes
+ * of A-Z a-z 0-9 - _ = + /, never a path segment such as "." or ".."
+ */
+int ga_upload_id_valid(const u_char *id, size_t len);
+
 /* "bytes start-end/total" into buf (GA_UPLOAD_RANGE_LEN); the length */
 size_t ga_upload_content_range(u_char *buf, int64_t start, int64_t end,
     int64_t total);

@@ -821,7 +821,14 @@ ngx_http_graph_attach_item_data(ngx_http_graph_attach_form_t *form,
             ngx_memcpy(data, a->item.data, a->item.len);
         }
 
-        /* the old buffer stays in the pool: at most as much again */
+        /*
+         * the old buffer is freed: ten items of graph_attach_max_item_size
+         * would otherwise hold twice their size until the request ends
+         */
+
+        if (a->item.data) {
+            ngx_pfree(form->pool, a->item.data);
+        }
 
         a->item.data = data;
         a->item_size = size;
@@ -1130,6 +1137,10 @@ ngx_http_graph_attach_item_complete(ngx_http_graph_attach_form_t *form,
 
     ngx_memcpy(a->name.data, name, len);
     a->item.len = ga_item_body(p, &item, name, len) - p;
+
+    /* the item as sent is judged and written: only Graph's body is kept */
+
+    ngx_pfree(form->pool, a->item.data);
     a->item.data = p;
 
     ngx_str_set(&a->content_type, "application/json");

@@ -27,6 +27,7 @@
 #include "ngx_http_graph_attach.h"
 #include "ngx_http_graph_attach_plan.h"
 #include "ga_json.h"
+#include "ga_upload.h"
 
 
 static ngx_int_t ngx_http_graph_attach_plan_next(
@@ -548,9 +549,19 @@ ngx_http_graph_attach_plan_read_id(ngx_http_graph_attach_plan_t *p,
 
     id = cJSON_GetObjectItemCaseSensitive(json, "id");
 
-    if (!cJSON_IsString(id) || id->valuestring[0] == '\0'
-        || ngx_strlen(id->valuestring) > 1024)
+    /*
+     * the id becomes a path segment of the undo DELETE and, for one
+     * attachment, the client's Location: held to the ids Graph hands
+     * out, never "..", a CR LF or another mailbox's path
+     */
+
+    if (!cJSON_IsString(id)
+        || !ga_upload_id_valid((u_char *) id->valuestring,
+                               ngx_strlen(id->valuestring)))
     {
+        ngx_log_error(NGX_LOG_ERR, p->request->connection->log, 0,
+                      "graph_attach: the attachment id in Graph's answer "
+                      "is not one Graph hands out");
         cJSON_Delete(json);
         return NGX_ERROR;
     }
@@ -1114,8 +1125,11 @@ gone:
                   "graph_attach: client closed the connection while "
                   "attaching, which is undone");
 
-    if (!p->retry.timer_set) {
-        /* the call out ends first */
+    if (!p->retry.timer_set || p->state == NGX_HTTP_GRAPH_ATTACH_PLAN_UNDO) {
+        /*
+         * the call out ends first; a DELETE waiting to be sent again is
+         * the undo the client's leaving asks for: it is still sent
+         */
         return;
     }
 
@@ -1139,12 +1153,8 @@ gone:
 
         break;
 
-    default:
-        if (ngx_http_graph_attach_plan_undo(p) == NGX_OK) {
-            return;
-        }
-
-        break;
+    default: /* NGX_HTTP_GRAPH_ATTACH_PLAN_UNDO waits for its timer */
+        return;
     }
 
     ngx_http_graph_attach_plan_finish(p);

@@ -461,4 +461,4 @@ SKIP: {
        'chromium FormData: the large one byte-exact through a session');
 }
 
-done_testing();
+$t->done_testing();

@@ -222,4 +222,4 @@ for my $b (@bad) {
     $t->nothing_upstream('the second item bad');
 }
 
-done_testing();
+$t->done_testing();

@@ -270,6 +270,31 @@ locations(void)
 
 
 static void
+ids(void)
+{
+    size_t       i;
+    u_char       big[GA_UPLOAD_ID_MAX + 1];
+    const char  *good[] = { "AAMkAGI1AAA=", "a-b_c+d/e=", "x" };
+    const char  *bad[] = { "", ".", "..", "a.b", "a b", "a\r\nX: y", "a%2F",
+                           "a?b", "a#b", "\xc3\xa9", "a'b", "a\"b" };
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        ok(ga_upload_id_valid((const u_char *) good[i], strlen(good[i])),
+           "id %s", good[i]);
+    }
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ok(!ga_upload_id_valid((const u_char *) bad[i], strlen(bad[i])),
+           "id %zu refused", i);
+    }
+
+    memset(big, 'A', sizeof(big));
+    ok(ga_upload_id_valid(big, GA_UPLOAD_ID_MAX), "id of the longest");
+    ok(!ga_upload_id_valid(big, GA_UPLOAD_ID_MAX + 1), "id too long");
+}
+
+
+static void
 writing(void)
 {
     u_char      *p, *end, buf[GA_UPLOAD_RANGE_LEN];
@@ -314,6 +339,7 @@ main(void)
     sessions();
     ranges();
     locations();
+    ids();
     writing();
 
     return done_testing();
