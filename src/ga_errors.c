@@ -158,6 +158,10 @@ static const ga_error_t  ga_errors[GA_ERR_LAST] = {
     [GA_ERR_ATTACH_FAILED] = { 502, "AttachFailed",
         "Microsoft Graph refused to add an attachment for now; none of this "
         "upload's files is attached." },
+    [GA_ERR_ATTACH_UNDO_FAILED] = { 502, "AttachUndoFailed",
+        "An attachment of this upload failed, and attachments made before "
+        "it could not be deleted again (innerError.notDeleted): look before "
+        "sending it again." },
     [GA_ERR_ATTACH_OUTCOME_UNKNOWN] = { 502, "AttachOutcomeUnknown",
         "Microsoft Graph's answer to adding an attachment was lost, and that "
         "file may be attached: look before sending it again." },

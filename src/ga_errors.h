@@ -92,6 +92,7 @@ typedef enum {
     /* several files */
     GA_ERR_ATTACH_FAILED,
     GA_ERR_ATTACH_OUTCOME_UNKNOWN,
+    GA_ERR_ATTACH_UNDO_FAILED,
 
     /* item attachments: the "item" field (ga_item.h) */
     GA_ERR_ITEM_EMPTY,

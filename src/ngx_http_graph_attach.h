@@ -130,6 +130,7 @@ typedef struct {
     ga_error_t                             error;     /* the answer */
     ngx_uint_t                             error_index;   /* 1-based file */
     ngx_str_t                              error_name;
+    ngx_str_t                              error_inner;   /* more members */
     ngx_str_t                              error_json;    /* replacement */
     ngx_int_t                              phase_rc;
 
@@ -227,6 +228,8 @@ ngx_int_t ngx_http_graph_attach_mailbox_allowed(
     ngx_http_graph_attach_loc_conf_t *alcf, ngx_str_t *mailbox);
 ga_err_e ngx_http_graph_attach_judge(ngx_http_graph_attach_loc_conf_t *alcf,
     ngx_http_graph_attach_attachment_t *a, ngx_pool_t *pool, ngx_log_t *log);
+ngx_int_t ngx_http_graph_attach_denied_name(
+    ngx_http_graph_attach_loc_conf_t *alcf, ngx_str_t *name);
 
 /* ngx_http_graph_attach_variables.c */
 ngx_int_t ngx_http_graph_attach_add_variables(ngx_conf_t *cf);

@@ -158,7 +158,8 @@ ngx_http_graph_attach_error_body(ngx_http_request_t *r,
                 + ga_json_escape_len((u_char *) err->message, message_len)
                 + sizeof(",\"innerError\":{\"index\":,\"name\":\"\"}") - 1
                 + NGX_INT_T_LEN
-                + (name ? ga_json_escape_len(name->data, name->len) : 0);
+                + (name ? ga_json_escape_len(name->data, name->len) : 0)
+                + ctx->error_inner.len;
 
     json->data = ngx_pnalloc(r->pool, json->len);
     if (json->data == NULL) {
@@ -180,6 +181,9 @@ ngx_http_graph_attach_error_body(ngx_http_request_t *r,
             p = ga_json_escape(p, name->data, name->len);
             *p++ = '"';
         }
+
+        /* members of the module's own: valid JSON, ",..." */
+        p = ngx_cpymem(p, ctx->error_inner.data, ctx->error_inner.len);
 
         *p++ = '}';
     }

@@ -1120,6 +1120,15 @@ ngx_http_graph_attach_item_complete(ngx_http_graph_attach_form_t *form,
         len = item.name_len;
     }
 
+    if (err == GA_ERR_NONE) {
+        field.data = name;
+        field.len = len;
+
+        if (ngx_http_graph_attach_denied_name(form->conf, &field) != NGX_OK) {
+            err = GA_ERR_EXTENSION_NOT_ALLOWED;
+        }
+    }
+
     if (err != GA_ERR_NONE) {
         ga_item_free(&item);
         return err;

@@ -50,6 +50,8 @@ static ngx_int_t ngx_http_graph_attach_plan_undone(
 static void ngx_http_graph_attach_plan_finish(ngx_http_graph_attach_plan_t *p);
 static ngx_int_t ngx_http_graph_attach_plan_answer(
     ngx_http_graph_attach_plan_t *p);
+static ngx_int_t ngx_http_graph_attach_plan_not_undone(
+    ngx_http_graph_attach_plan_t *p, ngx_http_graph_attach_result_t *res);
 static ngx_int_t ngx_http_graph_attach_plan_relay(
     ngx_http_graph_attach_plan_t *p, ngx_http_graph_attach_result_t *res);
 static ngx_int_t ngx_http_graph_attach_plan_send(ngx_http_request_t *r,
@@ -695,6 +697,9 @@ ngx_http_graph_attach_plan_undone(ngx_http_graph_attach_plan_t *p)
 
     /* the id is no secret: the operator can delete it by hand */
 
+    res->not_deleted = 1;
+    p->not_deleted++;
+
     ngx_log_error(NGX_LOG_ERR, p->request->connection->log, 0,
                   "graph_attach: attachment \"%V\" of file %ui not deleted "
                   "(status %ui)", &res->id, p->undo + 1, call->status);
@@ -801,6 +806,12 @@ ngx_http_graph_attach_plan_finish(ngx_http_graph_attach_plan_t *p)
 
     res = &p->results[p->failed - 1];
 
+    if (p->not_deleted) {
+        rc = ngx_http_graph_attach_plan_not_undone(p, res);
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
     if (res->relay_status) {
         rc = ngx_http_graph_attach_plan_relay(p, res);
 
@@ -894,6 +905,81 @@ ngx_http_graph_attach_plan_answer(ngx_http_graph_attach_plan_t *p)
 
     return ngx_http_graph_attach_plan_send(r, NGX_HTTP_CREATED, data,
                                            q - data);
+}
+
+
+/*
+ * A file failed and what was made before it could not all be deleted:
+ * the client must not take the form for unattached.  innerError says
+ * what failed ("cause": Graph's code or the module's) and which files
+ * are still attached.
+ */
+
+static ngx_int_t
+ngx_http_graph_attach_plan_not_undone(ngx_http_graph_attach_plan_t *p,
+    ngx_http_graph_attach_result_t *res)
+{
+    u_char      *q;
+    size_t       len;
+    cJSON       *json, *error, *code;
+    ngx_str_t    cause;
+    ngx_uint_t   i;
+
+    cause.data = (u_char *) ga_error(res->failed)->code;
+    cause.len = ngx_strlen(cause.data);
+
+    json = NULL;
+
+    if (res->relay_status) {
+        json = cJSON_ParseWithLength((const char *) res->relay_answer.data,
+                                     res->relay_answer.len);
+        error = json ? cJSON_GetObjectItemCaseSensitive(json, "error") : NULL;
+        code = error ? cJSON_GetObjectItemCaseSensitive(error, "code") : NULL;
+
+        if (cJSON_IsString(code) && ngx_strlen(code->valuestring) <= 128) {
+            cause.data = (u_char *) code->valuestring;
+            cause.len = ngx_strlen(code->valuestring);
+        }
+    }
+
+    len = sizeof(",\"cause\":\"\",\"notDeleted\":[]") - 1
+          + ga_json_escape_len(cause.data, cause.len)
+          + p->not_deleted * (NGX_INT_T_LEN + 1);
+
+    q = ngx_pnalloc(p->request->pool, len);
+    if (q == NULL) {
+        cJSON_Delete(json);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p->ctx->error_inner.data = q;
+
+    q = ngx_cpymem(q, ",\"cause\":\"", sizeof(",\"cause\":\"") - 1);
+    q = ga_json_escape(q, cause.data, cause.len);
+    q = ngx_cpymem(q, "\",\"notDeleted\":[", sizeof("\",\"notDeleted\":[") - 1);
+
+    cJSON_Delete(json);
+
+    for (i = 0; i < p->n; i++) {
+        if (p->results[i].not_deleted) {
+            if (q[-1] != '[') {
+                *q++ = ',';
+            }
+
+            q = ngx_sprintf(q, "%ui", i + 1);
+        }
+    }
+
+    *q++ = ']';
+
+    p->ctx->error_inner.len = q - p->ctx->error_inner.data;
+
+    ngx_http_graph_attach_set_error(p->ctx, GA_ERR_ATTACH_UNDO_FAILED);
+    p->ctx->error = *ga_error(GA_ERR_ATTACH_UNDO_FAILED);
+    p->ctx->error_index = p->failed;
+    p->ctx->error_name = p->attachments[p->failed - 1]->name;
+
+    return ngx_http_graph_attach_send_error(p->request, p->ctx);
 }
 
 

@@ -32,6 +32,7 @@ typedef struct {
     ngx_str_t                              relay_answer;
     ngx_str_t                              id;
     ngx_str_t                              object;    /* for the answer */
+    unsigned                               not_deleted:1;  /* undo failed */
 } ngx_http_graph_attach_result_t;
 
 
@@ -69,6 +70,7 @@ struct ngx_http_graph_attach_plan_s {
     ngx_pool_t                            *call_pool; /* a file's JSON */
 
     ngx_uint_t                             failed;    /* 1-based file */
+    ngx_uint_t                             not_deleted;   /* undo failed */
 
     unsigned                               raw:1;     /* the body's files */
     unsigned                               client_gone:1;

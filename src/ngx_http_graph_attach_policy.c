@@ -368,6 +368,26 @@ ngx_http_graph_attach_judge(ngx_http_graph_attach_loc_conf_t *alcf,
 }
 
 
+/*
+ * An item attachment's name: only the deny list judges it.  An item has
+ * no bytes to run, and an allow list of file types would refuse every
+ * message named "Minutes"; a name ending in .exe is still what the deny
+ * list is for, whatever opens it.
+ */
+
+ngx_int_t
+ngx_http_graph_attach_denied_name(ngx_http_graph_attach_loc_conf_t *alcf,
+    ngx_str_t *name)
+{
+    int       n;
+    ga_ext_t  ext[2];
+
+    n = ga_ext_get(name->data, name->len, ext);
+
+    return ngx_http_graph_attach_denied_extension(alcf, ext, n);
+}
+
+
 static ngx_int_t
 ngx_http_graph_attach_denied_extension(ngx_http_graph_attach_loc_conf_t *alcf,
     ga_ext_t *ext, int n)

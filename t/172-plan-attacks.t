@@ -192,11 +192,11 @@ for my $id ('..', '.', '../../../../users/bob@contoso.com/messages/X',
 }
 
 
-# --- a DELETE that fails for good: the client is told nothing is attached --
+# --- a DELETE that fails for good: the client is told what stays ----------
 #
 # Every DELETE of the undo answered 500 (five tries each): file 1 stays
-# attached, but the client gets file 2's error, which says none of this
-# upload's files is attached.
+# attached, and the client is told so (502 AttachUndoFailed, notDeleted),
+# not given file 2's error alone, which would say nothing is attached.
 
 {
     $t->graph_clear;
@@ -216,16 +216,12 @@ for my $id ('..', '.', '../../../../users/bob@contoso.com/messages/X',
     $c->close;
     is(scalar(held()), 1, 'undo fails: file 1 is still attached (the setup)');
     is(scalar(deletes()), 5, 'undo fails: the DELETE was tried five times');
-    TODO: {
-        local $TODO = 'the client is not told that the undo failed: it gets '
-                    . 'file 2\'s own 400, whose docs say none of the files '
-                    . 'is attached, and may send the form again (file 1 '
-                    . 'twice); the answer should say which attachments were '
-                    . 'not deleted (e.g. a 502 AttachUndoFailed, or '
-                    . 'innerError.notDeleted [ids])';
-        isnt($r && $r->{status}, 400,
-             'undo fails: the answer is not the plain error of file 2');
-    }
+    $t->check_error($r || {}, status => 502, code => 'AttachUndoFailed',
+                    label => 'undo fails: 502 AttachUndoFailed');
+    my $in = (($r || {})->{json} || {})->{error}{innerError} || {};
+    is($in->{index}, 2, 'undo fails: innerError index of the failing file');
+    is($in->{cause}, 'ErrorInvalidRequest', 'undo fails: the cause, Graph\'s code');
+    is_deeply($in->{notDeleted}, [ 1 ], 'undo fails: notDeleted [1]');
 }
 
 
@@ -271,12 +267,9 @@ for my $id ('..', '.', '../../../../users/bob@contoso.com/messages/X',
 {
     my $r = post_form(item_part('{"@odata.type":"#microsoft.graph.message",'
                                 . '"subject":"invoice.pdf.exe"}'));
-    TODO: {
-        local $TODO = 'an item\'s name (its subject, displayName or the name '
-                    . 'field) is sanitised but never judged by '
-                    . 'graph_attach_deny_extensions / allow_extensions';
-        is($r->{status}, 415, 'an item named *.exe: refused like a file');
-    }
+    $t->check_error($r, status => 415, code => 'ExtensionNotAllowed',
+                    label => 'an item named *.exe: refused by the deny list');
+    $t->nothing_upstream('an item named *.exe');
 }
 
 
