@@ -25,7 +25,15 @@ my %has = map { $_ => 1 } split ' ', $flags // '';
 my $best = ($has{avx512f} && $has{avx512bw} && $has{avx512vbmi})
            ? 'avx512vbmi'
            : $has{avx2} ? 'avx2' : 'scalar';
-diag("this CPU: $best");
+note("this CPU: $best");
+
+# under valgrind nginx is one process, and valgrind's virtual CPU (3.19)
+# hides AVX-512: any SIMD encoder the CPU has will do
+my $procs = GraphAttach::Test->valgrind ? 1 : 2;
+my %fine = ($best => 1);
+if (GraphAttach::Test->valgrind && $best ne 'scalar') {
+    %fine = (avx2 => 1, $best => 1);
+}
 
 my $msg = '/users/alice@contoso.com/messages/AAMkAGI1AAA=/attachments';
 
@@ -70,7 +78,7 @@ sub encoder_lines {
     $t->wait_for(sub {
         @l = $t->log_since($mark)
                  =~ /\[info\].*graph_attach: base64 encoder ([^\n]*)/g;
-        @l >= 2;
+        @l >= $procs;
     }, 5);
     return @l;
 }
@@ -85,8 +93,11 @@ $t->set_token('graph:token:t1', $token);
 $t->graph_tokens($token);
 
 my @lines = encoder_lines($t, $mark);
-is(scalar @lines, 2, 'each of the 2 workers names its encoder once');
-is_deeply([ sort @lines ], [ ($best) x 2 ], "the encoder is $best");
+is(scalar @lines, $procs,
+   "each of the $procs processes names its encoder once");
+ok(@lines && !grep({ !$fine{$_} } @lines),
+   'the encoder is ' . join(' or ', sort keys %fine))
+    or diag("logged: @lines");
 
 uploads($t, $token, $best);
 
@@ -97,7 +108,7 @@ $mark = $t->log_mark;
 $t->start_nginx(http => 'graph_attach_simd off;');
 
 @lines = encoder_lines($t, $mark);
-is_deeply([ sort @lines ], [ ('scalar (graph_attach_simd off)') x 2 ],
+is_deeply([ sort @lines ], [ ('scalar (graph_attach_simd off)') x $procs ],
           'graph_attach_simd off: scalar in every worker');
 
 uploads($t, $token, 'scalar');
