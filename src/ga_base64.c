@@ -20,9 +20,9 @@ static const char  *ga_base64_names[GA_BASE64_NIMPL] = {
 };
 
 /*
- * Set once at start, read by every update: scalar until then (the unit
- * tests of the other modules, the fuzz targets), NULL meaning no bulk
- * encoder but the scalar loop.
+ * Set once at start, read by every update; scalar until then, so tests
+ * and fuzz targets that never select get the scalar encoder.  A NULL
+ * bulk encoder leaves every group to the scalar loop.
  */
 static ga_base64_impl_e   ga_base64_impl = GA_BASE64_SCALAR;
 static ga_base64_bulk_pt  ga_base64_bulk = NULL;
