@@ -6,6 +6,7 @@
 #   make unit            C unit tests of the pure parsers and encoders (ASan)
 #   make test-valgrind   the nginx suite with nginx under valgrind
 #   make fuzz            libFuzzer targets for a bounded time
+#   make bench-base64    GB/s of each base64 encoder on this CPU
 #
 # NGINX_SRC=/path builds against another nginx source tree.
 
@@ -26,10 +27,15 @@ UNIT_CFLAGS := -std=c99 -D_DEFAULT_SOURCE -g -O1 -Wall -Wextra -Werror \
 # ga_token.c reads the JSON form of a token with cJSON
 PURE_LIBS   := -lcjson
 
+# as Debian builds the module: -O2, and no -mavx2 (ga_base64_simd.c
+# chooses its instructions per function)
+BENCH_CFLAGS := -std=c99 -D_DEFAULT_SOURCE -g -O2 -Wall -Wextra -Isrc
+BENCH_RUNS   ?= 21
+
 PROVE       ?= prove
 PROVE_FLAGS ?=
 
-.PHONY: all deps test unit t run test-valgrind fuzz clean
+.PHONY: all deps test unit t run test-valgrind fuzz bench-base64 clean
 
 all: $(MODULE)
 
@@ -71,6 +77,15 @@ run: deps
 
 fuzz: deps
 	$(MAKE) -C fuzz run
+
+$(BUILD)/bench/base64: bench/base64.c src/ga_base64.c src/ga_base64_simd.c \
+                       src/ga_base64.h src/ga_base64_simd.h
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(BENCH_CFLAGS) -o $@ bench/base64.c src/ga_base64.c \
+	    src/ga_base64_simd.c
+
+bench-base64: $(BUILD)/bench/base64
+	$(BUILD)/bench/base64 $(BENCH_RUNS)
 
 clean:
 	rm -rf $(BUILD) t/servroot*

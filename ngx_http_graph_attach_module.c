@@ -19,6 +19,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_graph_attach.h"
+#include "ga_base64.h"
 #include "ga_item.h"
 #include "ngx_http_graph_attach_token.h"
 #include "ngx_http_graph_attach_redis.h"
@@ -118,6 +119,13 @@ static ngx_command_t  ngx_http_graph_attach_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_graph_attach_main_conf_t, token_stale),
+      NULL },
+
+    { ngx_string("graph_attach_simd"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_graph_attach_main_conf_t, simd),
       NULL },
 
     { ngx_string("graph_attach_mailboxes"),
@@ -260,6 +268,7 @@ ngx_http_graph_attach_create_main_conf(ngx_conf_t *cf)
     amcf->token_cache_time = NGX_CONF_UNSET;
     amcf->token_skew = NGX_CONF_UNSET;
     amcf->token_stale = NGX_CONF_UNSET;
+    amcf->simd = NGX_CONF_UNSET;
 
     return amcf;
 }
@@ -274,6 +283,7 @@ ngx_http_graph_attach_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(amcf->token_cache_time, 60);
     ngx_conf_init_value(amcf->token_skew, 60);
     ngx_conf_init_value(amcf->token_stale, 300);
+    ngx_conf_init_value(amcf->simd, 1);
 
     if (amcf->token_zone_size < 8 * ngx_pagesize) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -533,6 +543,29 @@ ngx_http_graph_attach_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_graph_attach_init_process(ngx_cycle_t *cycle)
 {
+    ngx_flag_t                          simd;
+    ga_base64_impl_e                    impl;
+    ngx_http_graph_attach_main_conf_t  *amcf;
+
+    /*
+     * the base64 encoder, chosen once in each process before its first
+     * request and logged there, so each worker's log says what it runs;
+     * without an http{} block nothing encodes, but the choice is the same
+     */
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_graph_attach_module);
+
+    simd = (amcf == NULL || amcf->simd);
+    impl = ga_base64_select((int) simd);
+
+    if (amcf != NULL && amcf->used) {
+        ngx_log_error(NGX_LOG_INFO, cycle->log, 0,
+                      "graph_attach: base64 encoder %s%s",
+                      ga_base64_name(impl),
+                      simd ? "" : " (graph_attach_simd off)");
+    }
+
     return ngx_http_graph_attach_redis_init_process(cycle);
 }
 

@@ -41,6 +41,8 @@ typedef struct {
     /* every distinct graph_attach_redis (redis.c) */
     ngx_array_t               *redis_servers;
 
+    ngx_flag_t                 simd;               /* graph_attach_simd */
+
     ngx_flag_t                 used;         /* graph_attach on somewhere */
     ngx_flag_t                 sha256;            /* $graph_attach_sha256 */
 } ngx_http_graph_attach_main_conf_t;
