@@ -23,8 +23,6 @@ static ngx_int_t ngx_http_graph_attach_request_body_filter(
     ngx_http_request_t *r, ngx_chain_t *in);
 static void ngx_http_graph_attach_request_body_end(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx);
-static void ngx_http_graph_attach_request_body_rewind(ngx_http_request_t *r,
-    ngx_http_graph_attach_ctx_t *ctx);
 
 
 static ngx_http_request_body_filter_pt   ngx_http_next_request_body_filter;
@@ -172,60 +170,7 @@ ngx_http_graph_attach_request_body_filter(ngx_http_request_t *r,
         ngx_http_graph_attach_writer_update(ctx->writer, out);
     }
 
-    ngx_http_graph_attach_request_body_rewind(r, ctx);
-
     return rc;
-}
-
-
-/*
- * nginx keeps a body in memory while its input buffer, sized for the
- * whole body when that fits client_body_buffer_size, has room: each read
- * goes after the last, and the buffer fills to the body's size.  Here
- * every read is converted at once into buffers of the writer's, so the
- * input buffer's pages, touched one read after another, would only add
- * the raw body to the converted one in memory.  The next read goes to its
- * start again instead, where that changes nothing nginx decides: the
- * buffer fills (and its saved bufs go to the temp file) only when the
- * body would not fit it, and once a temp file holds the body it takes
- * the rest in any case.  HTTP/2 reads its frames its own way: left alone.
- */
-
-static void
-ngx_http_graph_attach_request_body_rewind(ngx_http_request_t *r,
-    ngx_http_graph_attach_ctx_t *ctx)
-{
-    ngx_buf_t                *b;
-    ngx_http_request_body_t  *rb;
-
-#if (NGX_HTTP_V2)
-    if (r->stream) {
-        return;
-    }
-#endif
-
-    rb = r->request_body;
-
-    if (rb == NULL || rb->buf == NULL || rb->rest == 0) {
-        return;
-    }
-
-    b = rb->buf;
-
-    if (b->pos != b->last || b->last == b->start) {
-        /* unread bytes, or nothing to gain */
-        return;
-    }
-
-    if (rb->temp_file == NULL
-        && ctx->received + rb->rest > (off_t) (b->end - b->start))
-    {
-        /* the body does not fit: the buffer must fill to be flushed */
-        return;
-    }
-
-    b->pos = b->start;
-    b->last = b->start;
 }
 
 
