@@ -150,6 +150,12 @@ ga_multipart_execute(ga_multipart_t *mp, const u_char *p, size_t len)
  * Looks for the delimiter in [*pos, last).  Bytes that can still be the
  * start of a delimiter are not emitted but kept as mp->match; if the
  * match fails they are emitted from mp->delim, which holds the same bytes.
+ *
+ * Data is emitted in runs as long as the buffer allows: a CR that turns
+ * out not to start the delimiter (one in 256 bytes of a binary file) does
+ * not cut the run, as the bytes of a failed match that lie in this buffer
+ * are contiguous with the run before them.  Only those of a match begun
+ * in an earlier buffer are emitted apart.
  */
 
 static int
@@ -157,12 +163,14 @@ ga_multipart_search(ga_multipart_t *mp, const u_char **pos,
     const u_char *last, int emit)
 {
     u_char         c;
-    size_t         k, k0;
-    const u_char  *p, *q, *start;
+    size_t         k, k0, carried, d;
+    const u_char  *p, *q, *start, *m;
 
     p = *pos;
-    start = p;
-    k = mp->match;
+    start = p;          /* data of this buffer not emitted yet */
+    k = mp->match;      /* delimiter bytes matched */
+    carried = k;        /* ... of them in earlier buffers */
+    m = p;              /* where the match's bytes in this buffer begin */
 
     while (p < last) {
 
@@ -174,15 +182,9 @@ ga_multipart_search(ga_multipart_t *mp, const u_char **pos,
                 break;
             }
 
-            if (emit && q > start && mp->cb && mp->cb->on_data
-                && mp->cb->on_data(mp->data, start, q - start) != 0)
-            {
-                return GA_MP_ERR_CALLBACK;
-            }
-
+            m = q;
             k = 1;
             p = q + 1;
-            start = p;
             continue;
         }
 
@@ -195,24 +197,37 @@ ga_multipart_search(ga_multipart_t *mp, const u_char **pos,
                 k = mp->fail[k];
             }
 
-            /* the bytes that fell out of the match are data */
+            /*
+             * the first k0 - k bytes of the match are data: those of
+             * earlier buffers from mp->delim, which holds them, now; those
+             * of this one join the run
+             */
 
-            if (emit && mp->cb && mp->cb->on_data
-                && mp->cb->on_data(mp->data, mp->delim, k0 - k) != 0)
+            d = (k0 - k < carried) ? k0 - k : carried;
+
+            if (d && emit && mp->cb && mp->cb->on_data
+                && mp->cb->on_data(mp->data, mp->delim, d) != 0)
             {
                 return GA_MP_ERR_CALLBACK;
             }
 
+            carried -= d;
+            m += (k0 - k) - d;
+
             if (c != mp->delim[k]) {
-                /* k == 0: c opens a new run of data */
-                start = p++;
+                /* k == 0: c is data too */
+                carried = 0;
+                p++;
                 continue;
+            }
+
+            if (k == 0) {
+                m = p;
             }
         }
 
         k++;
         p++;
-        start = p;
 
         if (k == mp->delim_len) {
             break;
@@ -221,8 +236,12 @@ ga_multipart_search(ga_multipart_t *mp, const u_char **pos,
 
     *pos = p;
 
-    if (emit && p > start && mp->cb && mp->cb->on_data
-        && mp->cb->on_data(mp->data, start, p - start) != 0)
+    /* the run, less what may still be the delimiter */
+
+    q = (k > 0) ? m : p;
+
+    if (emit && q > start && mp->cb && mp->cb->on_data
+        && mp->cb->on_data(mp->data, start, q - start) != 0)
     {
         return GA_MP_ERR_CALLBACK;
     }
