@@ -20,12 +20,21 @@
 #   BENCH_DIR           servroot (build/bench)
 #   BENCH_PORT, BENCH_SINK_PORT, BENCH_REDIS_PORT  (18480, 18481, 16480)
 #   NGINX               nginx binary (/usr/sbin/nginx)
+#   BENCH_MODE          unset: this bench; profile: bench/profile.sh instead
+#                       (issue 11: 16 connections, client_body_buffer_size 4m
+#                       and 16k, the sink in its own nginx on the other core,
+#                       p50/p99, peak RSS, goals, perf; its own variables)
 #
 # Installs nothing; needs wrk, redis-server, redis-cli and curl.
 
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+case ${BENCH_MODE:-} in
+    '') ;;
+    profile) exec "$root/bench/profile.sh" "$@" ;;
+    *) printf 'bench: BENCH_MODE must be unset or "profile"\n' >&2; exit 1 ;;
+esac
 . "$root/bench/body.sh"
 dir=${BENCH_DIR:-$root/build/bench}
 module=$root/build/ngx_http_graph_attach_module.so

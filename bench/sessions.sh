@@ -239,6 +239,8 @@ run_series() {
     r_mbs=$(awk -v n="$r_n" -v s="$size" -v w="$r_wall" 'BEGIN { printf "%.1f", n * s / 1e6 / w }')
     r_p50=$(printf '%s\n' "$out" | awk '$1 == 201 { print $2 }' | sort -n \
             | awk '{ a[NR] = $1 } END { if (NR) printf "%.2f", a[int((NR + 1) / 2)]; else print "-" }')
+    r_p99=$(printf '%s\n' "$out" | awk '$1 == 201 { print $2 }' | sort -n \
+            | awk '{ a[NR] = $1 } END { if (NR) { i = int(0.99 * NR + 0.999); if (i < 1) i = 1; printf "%.2f", a[i] } else print "-" }')
     r_cpu=$(awk -v t="$((c1 - c0))" -v hz="$hz" -v n="$r_n" 'BEGIN { printf "%.0f", n ? 1e3 * (t / hz) / n : 0 }')
     r_busy=$(awk -v t="$((c1 - c0))" -v hz="$hz" -v w="$r_wall" 'BEGIN { printf "%.0f", 100 * (t / hz) / w }')
     r_scpu=$(awk -v t="$((s1 - s0))" -v hz="$hz" -v n="$r_n" 'BEGIN { printf "%.0f", n ? 1e3 * (t / hz) / n : 0 }')
@@ -298,7 +300,7 @@ base_rss=$(status_kb VmRSS)
 say "front worker after warm-up and the check: VmRSS ${base_rss} kB"
 say ""
 
-declare -A n bad wall mbs p50 cpu busy scpu sbusy hwm rss idle grow
+declare -A n bad wall mbs p50 p99 cpu busy scpu sbusy hwm rss idle grow
 for ((k = 1; k <= series; k++)); do
     for loc in plain graph; do
         key=$loc.$k
@@ -315,11 +317,11 @@ for ((k = 1; k <= series; k++)); do
             perf_pid=
         fi
         n[$key]=$r_n; bad[$key]=$r_bad; wall[$key]=$r_wall; mbs[$key]=$r_mbs
-        p50[$key]=$r_p50; cpu[$key]=$r_cpu; busy[$key]=$r_busy
+        p50[$key]=$r_p50; p99[$key]=$r_p99; cpu[$key]=$r_cpu; busy[$key]=$r_busy
         scpu[$key]=$r_scpu; sbusy[$key]=$r_sbusy; hwm[$key]=$r_hwm; rss[$key]=$r_rss
         idle[$key]=$r_idle; grow[$key]=$r_grow
-        say "  $(printf 'series %d %-5s %3d x 201 (%d other) in %7ss: %7s MB/s  p50 %6ss  front CPU %5s ms/upload (busy %3s%%)  sink CPU %5s ms/upload (busy %3s%%)  VmHWM %7s kB (+%5s)  VmRSS %7s kB  machine idle %2s%%  load %s' \
-            "$k" "$loc" "$r_n" "$r_bad" "$r_wall" "$r_mbs" "$r_p50" "$r_cpu" "$r_busy" "$r_scpu" "$r_sbusy" "$r_hwm" "$r_grow" "$r_rss" "$r_idle" "$load_before")"
+        say "  $(printf 'series %d %-5s %3d x 201 (%d other) in %7ss: %7s MB/s  p50 %6ss  p99 %6ss  front CPU %5s ms/upload (busy %3s%%)  sink CPU %5s ms/upload (busy %3s%%)  VmHWM %7s kB (+%5s)  VmRSS %7s kB  machine idle %2s%%  load %s' \
+            "$k" "$loc" "$r_n" "$r_bad" "$r_wall" "$r_mbs" "$r_p50" "$r_p99" "$r_cpu" "$r_busy" "$r_scpu" "$r_sbusy" "$r_hwm" "$r_grow" "$r_rss" "$r_idle" "$load_before")"
     done
 done
 say ""
@@ -346,10 +348,11 @@ vals() {    # vals ARRAY LOC: the series' values
 }
 maxof() { tr ' ' '\n' | grep . | sort -n | tail -n1; }
 
-declare -A m_mbs m_p50 m_cpu m_busy m_scpu m_sbusy m_hwm m_idle m_grow
+declare -A m_mbs m_p50 m_p99 m_cpu m_busy m_scpu m_sbusy m_hwm m_idle m_grow
 for loc in plain graph; do
     m_mbs[$loc]=$(vals mbs $loc | median)
     m_p50[$loc]=$(vals p50 $loc | median)
+    m_p99[$loc]=$(vals p99 $loc | median)
     m_cpu[$loc]=$(vals cpu $loc | median)
     m_busy[$loc]=$(vals busy $loc | median)
     m_scpu[$loc]=$(vals scpu $loc | median)
@@ -367,6 +370,7 @@ say "| | plain | graph | ratio |"
 say "|---|---|---|---|"
 say "| throughput | ${m_mbs[plain]} MB/s | ${m_mbs[graph]} MB/s | $(ratio "${m_mbs[graph]}" "${m_mbs[plain]}") |"
 say "| upload time p50 | ${m_p50[plain]} s | ${m_p50[graph]} s | $(ratio "${m_p50[graph]}" "${m_p50[plain]}") |"
+say "| upload time p99 | ${m_p99[plain]} s | ${m_p99[graph]} s | $(ratio "${m_p99[graph]}" "${m_p99[plain]}") |"
 say "| front worker CPU per upload | ${m_cpu[plain]} ms | ${m_cpu[graph]} ms | $(ratio "${m_cpu[graph]}" "${m_cpu[plain]}") |"
 say "| front worker busy | ${m_busy[plain]}% | ${m_busy[graph]}% | |"
 say "| sink worker CPU per upload | ${m_scpu[plain]} ms | ${m_scpu[graph]} ms | $(ratio "${m_scpu[graph]}" "${m_scpu[plain]}") |"
