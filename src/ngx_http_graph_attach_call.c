@@ -31,6 +31,9 @@ static ngx_int_t ngx_http_graph_attach_call_headers(
 static ngx_int_t ngx_http_graph_attach_call_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 static time_t ngx_http_graph_attach_call_retry_after(ngx_http_request_t *sr);
+static void ngx_http_graph_attach_call_free(ngx_http_upstream_t *u);
+static void ngx_http_graph_attach_call_free_buf(ngx_pool_t *pool,
+    ngx_buf_t *b);
 static ngx_int_t ngx_http_graph_attach_call_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 
@@ -288,6 +291,10 @@ ngx_http_graph_attach_call_done(ngx_http_request_t *sr, void *data,
 
     call->retry_after = ngx_http_graph_attach_call_retry_after(sr);
 
+    if (sr->upstream) {
+        ngx_http_graph_attach_call_free(sr->upstream);
+    }
+
     if (first && call->strip_bytes && !call->answer_cut) {
         if (ga_json_strip_finish(&call->strip, &call->answer.len)
             != GA_JSON_STRIP_OK)
@@ -363,6 +370,63 @@ ngx_http_graph_attach_call_retry_after(ngx_http_request_t *sr)
         /* a fraction rounds up: "0.5" is one second */
 
         return (p < last && *p == '.') ? n + 1 : n;
+    }
+}
+
+
+/*
+ * The proxy module sends a body that lies in a file (a range, the
+ * base64 of a file) through an output buffer of the location's
+ * client_body_buffer_size, read from the file, and allocated from the
+ * client's request pool: with 4m, a session of 150 MB would hold 38 of
+ * them until the request ends.  Freed with the call (ngx_pfree() frees a
+ * large allocation only, once).
+ */
+
+static void
+ngx_http_graph_attach_call_free(ngx_http_upstream_t *u)
+{
+    ngx_chain_t             *cl;
+    ngx_output_chain_ctx_t  *ctx;
+
+    ctx = &u->output;
+
+    if (ctx->pool == NULL) {
+        return;
+    }
+
+    if (ctx->buf) {
+        ngx_http_graph_attach_call_free_buf(ctx->pool, ctx->buf);
+        ctx->buf = NULL;
+    }
+
+    for (cl = ctx->free; cl; cl = cl->next) {
+        ngx_http_graph_attach_call_free_buf(ctx->pool, cl->buf);
+    }
+
+    for (cl = ctx->busy; cl; cl = cl->next) {
+        ngx_http_graph_attach_call_free_buf(ctx->pool, cl->buf);
+    }
+
+    ctx->free = NULL;
+    ctx->busy = NULL;
+}
+
+
+static void
+ngx_http_graph_attach_call_free_buf(ngx_pool_t *pool, ngx_buf_t *b)
+{
+    /* the output chain's own buffers: read from a file into memory */
+
+    if (b->start == NULL || !b->temporary || b->in_file) {
+        return;
+    }
+
+    if (ngx_pfree(pool, b->start) == NGX_OK) {
+        b->start = NULL;
+        b->pos = NULL;
+        b->last = NULL;
+        b->end = NULL;
     }
 }
 

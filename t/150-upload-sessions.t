@@ -75,12 +75,26 @@ my $server = join '',
                               . "            graph_attach_upload /_graph_upload;\n"
                               . "            $hosts\n"
                               . "            subrequest_output_buffer_size 128;"),
+    # bodies in memory, ranges of 1m: the proxy module reads each range
+    # into a buffer of the upload location's client_body_buffer_size,
+    # which must be freed with its call
+    graph_location('/bigbuf/', "graph_attach_max_size 150m;\n"
+                             . "            client_body_buffer_size 4m;\n"
+                             . "            graph_attach_upload_chunk 1m;\n"
+                             . "            graph_attach_upload /_graph_upload_4m;\n"
+                             . "            $hosts"),
     # the highest threshold
     graph_location('/threshold/', "graph_attach_upload_threshold 2176k;\n"
                                 . "            $sessions"),
     <<'EOF';
         location /_graph_upload {
             internal;
+            proxy_pass $graph_attach_upload_url;
+        }
+
+        location /_graph_upload_4m {
+            internal;
+            client_body_buffer_size 4m;
             proxy_pass $graph_attach_upload_url;
         }
 EOF
@@ -1116,6 +1130,45 @@ SKIP: {
                   headers => {} }, $ten, name => 'reload.bin', ranges => 3);
     # the new workers are up before the rest
     $t->wait_for(sub { scalar($t->nginx_workers) == 2 }, 10);
+}
+
+
+# --- memory: no buffer a range held until the end ---------------------------
+
+SKIP: {
+    skip 'peak RSS of the workers, not under valgrind', 2 if $t->valgrind;
+
+    my $reset = sub {
+        for my $pid ($t->nginx_workers) {
+            open my $f, '>', "/proc/$pid/clear_refs" or return 0;
+            print $f "5\n";
+        }
+        return 1;
+    };
+    my $peaks = sub {
+        my %h;
+        for my $pid ($t->nginx_workers) {
+            open my $f, '<', "/proc/$pid/status" or next;
+            my %v = map { /^(Vm\w+):\s+(\d+)/ ? ($1 => $2) : () } <$f>;
+            $h{$pid} = [ $v{VmRSS}, $v{VmHWM} ];
+        }
+        return \%h;
+    };
+
+    skip 'VmHWM cannot be reset here (clear_refs)', 2 unless $reset->();
+    my $before = $peaks->();
+    my ($r) = upload(prefix => 'bigbuf', size => 20 * $MiB, seed => 41,
+                     filename => 'mem.bin', timeout => 60);
+    is($r->{status}, 201, 'bodies in memory, 20 ranges: 201');
+    my $after = $peaks->();
+    my ($grew) = sort { $b <=> $a }
+                 map { $after->{$_}[1] - ($before->{$_} || [0])->[0] }
+                 keys %$after;
+    # the body itself (4 MiB of input buffer, the file in a temp file past
+    # it) and one range's buffer, not 20 of them (20 MiB)
+    cmp_ok($grew // 0, '<', 14 * 1024,
+           'bodies in memory, 20 ranges of 1 MiB: the worker grew by less '
+           . 'than 14 MiB (kB)');
 }
 
 
