@@ -763,8 +763,8 @@ static ngx_int_t
 ngx_http_graph_attach_item_begin(ngx_http_graph_attach_form_t *form)
 {
     size_t                               n;
-    u_char                               type[NGX_HTTP_GRAPH_ATTACH_CONTENT_TYPE_MAX];
     ngx_http_graph_attach_attachment_t  *a;
+    u_char                        type[NGX_HTTP_GRAPH_ATTACH_CONTENT_TYPE_MAX];
 
     if (form->part_type.len) {
         n = ga_type_normalize(form->part_type.data, form->part_type.len,
@@ -790,7 +790,7 @@ ngx_http_graph_attach_item_begin(ngx_http_graph_attach_form_t *form)
 }
 
 
-/* the item's bytes, in a buffer that doubles up to graph_attach_max_item_size */
+/* the item's bytes, in a buffer doubling up to graph_attach_max_item_size */
 
 static ngx_int_t
 ngx_http_graph_attach_item_data(ngx_http_graph_attach_form_t *form,
@@ -977,7 +977,7 @@ ngx_http_graph_attach_form_complete(ngx_http_graph_attach_form_t *form,
     form->field_name = ngx_http_graph_attach_field_of(form,
                                     NGX_HTTP_GRAPH_ATTACH_FIELD_NAME, n);
     form->field_content_type = ngx_http_graph_attach_field_of(form,
-                                    NGX_HTTP_GRAPH_ATTACH_FIELD_CONTENT_TYPE, n);
+                                  NGX_HTTP_GRAPH_ATTACH_FIELD_CONTENT_TYPE, n);
     form->field_is_inline = ngx_http_graph_attach_field_of(form,
                                     NGX_HTTP_GRAPH_ATTACH_FIELD_IS_INLINE, n);
     form->field_content_id = ngx_http_graph_attach_field_of(form,
