@@ -244,10 +244,38 @@ ga_ext_get(const u_char *name, size_t len, ga_ext_t ext[2])
 int
 ga_ext_eq(const ga_ext_t *e, const u_char *s, size_t len)
 {
+    size_t  i;
     u_char  buf[GA_EXT_MAX];
 
     if (e->len > GA_EXT_MAX || len > GA_EXT_MAX || len == 0) {
         return 0;
+    }
+
+    /*
+     * an ASCII s (every list entry, as a rule) folds to itself in lower
+     * case: compared as it is, without folding it again for each of the
+     * dozens of entries a rule walks; an ASCII first byte alone tells
+     * most entries apart
+     */
+
+    if (s[0] < 0x80 && (e->len == 0 || ga_ascii_lower(s[0]) != e->data[0])) {
+        return 0;
+    }
+
+    for (i = 0; i < len && s[i] < 0x80; i++) { /* void */ }
+
+    if (i == len) {
+        if (e->len != len) {
+            return 0;
+        }
+
+        for (i = 0; i < len; i++) {
+            if (ga_ascii_lower(s[i]) != e->data[i]) {
+                return 0;
+            }
+        }
+
+        return 1;
     }
 
     len = ga_ext_fold(s, len, buf);
