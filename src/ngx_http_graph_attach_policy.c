@@ -400,8 +400,20 @@ ngx_http_graph_attach_denied_extension(ngx_http_graph_attach_loc_conf_t *alcf,
     for (k = 0; k < n; k++) {
 
         if (alcf->deny_extensions == NULL) {
+
+            /* no extension of the list is empty or longer than that */
+
+            if (ext[k].len == 0 || ext[k].len > GA_EXT_MAX) {
+                continue;
+            }
+
             for (d = ga_name_default_deny; *d; d++) {
-                if (ga_ext_eq(&ext[k], (u_char *) *d, ngx_strlen(*d))) {
+
+                /* the list is in lower case ASCII, as ext is folded */
+
+                if ((u_char) (*d)[0] == ext[k].data[0]
+                    && ga_ext_eq(&ext[k], (u_char *) *d, ngx_strlen(*d)))
+                {
                     return NGX_DECLINED;
                 }
             }
