@@ -256,6 +256,9 @@ void ngx_http_graph_attach_set_error(ngx_http_graph_attach_ctx_t *ctx,
     ga_err_e err);
 ngx_int_t ngx_http_graph_attach_send_error(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx);
+ngx_int_t ngx_http_graph_attach_send_json(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx, ngx_uint_t status, u_char *data,
+    size_t len);
 ngx_int_t ngx_http_graph_attach_error_filter_init(ngx_conf_t *cf);
 
 

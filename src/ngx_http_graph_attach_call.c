@@ -59,6 +59,32 @@ ngx_http_graph_attach_call_init(ngx_http_graph_attach_call_t *call,
 }
 
 
+/* the next call: to location with method, nothing of the last one's */
+
+void
+ngx_http_graph_attach_call_reset(ngx_http_graph_attach_call_t *call,
+    ngx_str_t *location, ngx_uint_t method)
+{
+    static ngx_str_t  post = ngx_string("POST");
+    static ngx_str_t  put = ngx_string("PUT");
+    static ngx_str_t  delete = ngx_string("DELETE");
+
+    call->location = location;
+    call->method = method;
+    call->method_name = (method == NGX_HTTP_POST) ? post
+                        : (method == NGX_HTTP_PUT) ? put : delete;
+
+    ngx_str_null(&call->uri);
+    ngx_str_null(&call->upload_url);
+    ngx_str_null(&call->content_type);
+    ngx_str_null(&call->content_range);
+    call->body = NULL;
+    call->body_len = 0;
+    call->token = 0;
+    call->strip_bytes = 0;
+}
+
+
 ngx_int_t
 ngx_http_graph_attach_call_send(ngx_http_graph_attach_call_t *call)
 {

@@ -68,6 +68,8 @@ struct ngx_http_graph_attach_call_s {
 
 ngx_int_t ngx_http_graph_attach_call_init(ngx_http_graph_attach_call_t *call,
     ngx_http_request_t *r, ngx_http_graph_attach_ctx_t *ctx);
+void ngx_http_graph_attach_call_reset(ngx_http_graph_attach_call_t *call,
+    ngx_str_t *location, ngx_uint_t method);
 ngx_int_t ngx_http_graph_attach_call_send(ngx_http_graph_attach_call_t *call);
 
 /*

@@ -54,13 +54,7 @@ ngx_int_t
 ngx_http_graph_attach_send_error(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx)
 {
-    ngx_int_t     rc;
-    ngx_str_t     json, value;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
-
-    ctx->finalized = 1;
-    ctx->filtering = 0;
+    ngx_str_t  json, value;
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "graph_attach: %ui %s", ctx->error.status,
@@ -69,10 +63,6 @@ ngx_http_graph_attach_send_error(ngx_http_request_t *r,
     if (ngx_http_graph_attach_error_body(r, ctx, &json) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    r->headers_out.status = ctx->error.status;
-
-    ngx_http_graph_attach_json_headers(r, json.len);
 
     if (ctx->error.status == NGX_HTTP_NOT_ALLOWED) {
         ngx_str_set(&value, "POST");
@@ -104,6 +94,29 @@ ngx_http_graph_attach_send_error(ngx_http_request_t *r,
         }
     }
 
+    return ngx_http_graph_attach_send_json(r, ctx, ctx->error.status,
+                                           json.data, json.len);
+}
+
+
+/* an answer of the module's own: status, JSON, nothing proxied after it */
+
+ngx_int_t
+ngx_http_graph_attach_send_json(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx, ngx_uint_t status, u_char *data,
+    size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    ctx->finalized = 1;
+    ctx->filtering = 0;
+
+    r->headers_out.status = status;
+
+    ngx_http_graph_attach_json_headers(r, len);
+
     rc = ngx_http_send_header(r);
 
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
@@ -115,8 +128,8 @@ ngx_http_graph_attach_send_error(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b->pos = json.data;
-    b->last = json.data + json.len;
+    b->pos = data;
+    b->last = data + len;
     b->memory = 1;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;

@@ -41,8 +41,11 @@ static ngx_int_t ngx_http_graph_attach_plan_attached(
     ngx_http_graph_attach_plan_t *p);
 static ngx_int_t ngx_http_graph_attach_plan_read_id(
     ngx_http_graph_attach_plan_t *p, ngx_http_graph_attach_result_t *res);
+static ngx_int_t ngx_http_graph_attach_plan_advance(
+    ngx_http_graph_attach_plan_t *p);
 static ngx_int_t ngx_http_graph_attach_plan_fail(
     ngx_http_graph_attach_plan_t *p);
+static void ngx_http_graph_attach_plan_abort(ngx_http_graph_attach_plan_t *p);
 static ngx_int_t ngx_http_graph_attach_plan_undo(
     ngx_http_graph_attach_plan_t *p);
 static ngx_int_t ngx_http_graph_attach_plan_undone(
@@ -54,17 +57,11 @@ static ngx_int_t ngx_http_graph_attach_plan_not_undone(
     ngx_http_graph_attach_plan_t *p, ngx_http_graph_attach_result_t *res);
 static ngx_int_t ngx_http_graph_attach_plan_relay(
     ngx_http_graph_attach_plan_t *p, ngx_http_graph_attach_result_t *res);
-static ngx_int_t ngx_http_graph_attach_plan_send(ngx_http_request_t *r,
-    ngx_uint_t status, u_char *data, size_t len);
 static void ngx_http_graph_attach_plan_check_client(ngx_http_request_t *r);
 static void ngx_http_graph_attach_plan_retry_handler(ngx_event_t *ev);
 static void ngx_http_graph_attach_plan_free_call(
     ngx_http_graph_attach_plan_t *p);
 static void ngx_http_graph_attach_plan_cleanup(void *data);
-
-
-static ngx_str_t  ngx_http_graph_attach_plan_post = ngx_string("POST");
-static ngx_str_t  ngx_http_graph_attach_plan_delete = ngx_string("DELETE");
 
 
 ngx_int_t
@@ -184,13 +181,9 @@ ngx_http_graph_attach_plan_attach(ngx_http_graph_attach_plan_t *p,
 
     call = &p->call;
 
-    call->location = &p->request->uri;
-    call->method = NGX_HTTP_POST;
-    call->method_name = ngx_http_graph_attach_plan_post;
+    ngx_http_graph_attach_call_reset(call, &p->request->uri, NGX_HTTP_POST);
     call->uri = p->ctx->uri;
-    ngx_str_null(&call->upload_url);
     ngx_str_set(&call->content_type, "application/json");
-    ngx_str_null(&call->content_range);
     call->token = 1;
     call->strip_bytes = 1;
     call->body = body;
@@ -212,15 +205,10 @@ static ngx_chain_t *
 ngx_http_graph_attach_plan_json(ngx_http_graph_attach_plan_t *p,
     ngx_http_graph_attach_attachment_t *a)
 {
-    size_t                           len;
-    u_char                          *q;
     ngx_buf_t                       *head, *tail;
     ngx_pool_t                      *pool;
     ngx_chain_t                     *body, *cl, **last;
     ngx_http_graph_attach_writer_t  *w;
-
-    static u_char  start[] = "{\"@odata.type\":\"#microsoft.graph."
-                             "fileAttachment\",\"contentBytes\":\"";
 
     if (a->is_item) {
 
@@ -271,37 +259,17 @@ ngx_http_graph_attach_plan_json(ngx_http_graph_attach_plan_t *p,
         return NULL;
     }
 
-    head->pos = start;
-    head->last = start + sizeof(start) - 1;
+    head->pos = ngx_http_graph_attach_file_head.data;
+    head->last = head->pos + ngx_http_graph_attach_file_head.len;
     head->memory = 1;
 
-    len = sizeof("\",\"name\":\"\",\"contentType\":\"\",\"isInline\":false"
-                 ",\"contentId\":\"\"}") - 1
-          + ga_json_escape_len(a->name.data, a->name.len)
-          + ga_json_escape_len(a->content_type.data, a->content_type.len)
-          + ga_json_escape_len(a->content_id.data, a->content_id.len);
-
-    tail = ngx_create_temp_buf(p->request->pool, len);
+    tail = ngx_create_temp_buf(p->request->pool,
+                               ngx_http_graph_attach_file_tail_len(a));
     if (tail == NULL) {
         return NULL;
     }
 
-    q = ngx_cpymem(tail->last, "\",\"name\":\"", sizeof("\",\"name\":\"") - 1);
-    q = ga_json_escape(q, a->name.data, a->name.len);
-    q = ngx_cpymem(q, "\",\"contentType\":\"",
-                   sizeof("\",\"contentType\":\"") - 1);
-    q = ga_json_escape(q, a->content_type.data, a->content_type.len);
-    q = ngx_sprintf(q, "\",\"isInline\":%s", a->is_inline ? "true" : "false");
-
-    if (a->content_id.data) {
-        q = ngx_cpymem(q, ",\"contentId\":\"", sizeof(",\"contentId\":\"") - 1);
-        q = ga_json_escape(q, a->content_id.data, a->content_id.len);
-        *q++ = '"';
-    }
-
-    *q++ = '}';
-
-    tail->last = q;
+    tail->last = ngx_http_graph_attach_file_tail(tail->last, a);
     tail->last_buf = 1;
 
     cl = ngx_alloc_chain_link(p->request->pool);
@@ -330,7 +298,8 @@ ngx_http_graph_attach_plan_json(ngx_http_graph_attach_plan_t *p,
 /*
  * Bytes [from, to) of the converted body, as new buffers over its own:
  * file buffers of the temp file as a rule (a body within
- * client_body_buffer_size stays in memory)
+ * client_body_buffer_size stays in memory).  The caller marks the end of
+ * the body it makes of them.
  */
 
 ngx_chain_t *
@@ -389,9 +358,6 @@ ngx_http_graph_attach_plan_slice(ngx_http_graph_attach_plan_t *p,
         return NULL;
     }
 
-    for (cl = out; cl->next; cl = cl->next) { /* void */ }
-    cl->buf->last_buf = 1;
-
     return out;
 }
 
@@ -429,10 +395,7 @@ ngx_http_graph_attach_plan_step(ngx_http_request_t *r)
     }
 
     if (rc == NGX_ERROR) {
-        p->results[p->index].failed = GA_ERR_OUT_OF_MEMORY;
-        p->results[p->index].relay_status = 0;
-        p->failed = p->index + 1;
-        ngx_http_graph_attach_plan_finish(p);
+        ngx_http_graph_attach_plan_abort(p);
     }
 }
 
@@ -460,18 +423,7 @@ ngx_http_graph_attach_plan_attached(ngx_http_graph_attach_plan_t *p)
             return ngx_http_graph_attach_plan_fail(p);
         }
 
-        if (++p->index < p->n) {
-            return ngx_http_graph_attach_plan_next(p);
-        }
-
-        if (p->client_gone) {
-            p->failed = p->n;
-            p->undo = p->n;
-            return ngx_http_graph_attach_plan_undo(p);
-        }
-
-        ngx_http_graph_attach_plan_finish(p);
-        return NGX_OK;
+        return ngx_http_graph_attach_plan_advance(p);
     }
 
     /*
@@ -598,6 +550,30 @@ ngx_http_graph_attach_plan_read_id(ngx_http_graph_attach_plan_t *p,
 }
 
 
+/*
+ * The file at work is attached: the next one, or the answer; a client
+ * that left gets none, and all of them deleted
+ */
+
+static ngx_int_t
+ngx_http_graph_attach_plan_advance(ngx_http_graph_attach_plan_t *p)
+{
+    if (++p->index < p->n) {
+        return ngx_http_graph_attach_plan_next(p);
+    }
+
+    if (p->client_gone) {
+        p->failed = p->n;
+        p->undo = p->n;
+        return ngx_http_graph_attach_plan_undo(p);
+    }
+
+    ngx_http_graph_attach_plan_finish(p);
+
+    return NGX_OK;
+}
+
+
 /* the file at work failed: what was attached before it is deleted */
 
 static ngx_int_t
@@ -629,6 +605,9 @@ ngx_http_graph_attach_plan_undo(ngx_http_graph_attach_plan_t *p)
 
         call = &p->call;
 
+        ngx_http_graph_attach_call_reset(call, &p->request->uri,
+                                         NGX_HTTP_DELETE);
+
         len = p->ctx->uri.len + 1
               + res->id.len
               + 2 * ngx_escape_uri(NULL, res->id.data, res->id.len,
@@ -645,16 +624,7 @@ ngx_http_graph_attach_plan_undo(ngx_http_graph_attach_plan_t *p)
                                       NGX_ESCAPE_URI_COMPONENT);
         call->uri.len = q - call->uri.data;
 
-        call->location = &p->request->uri;
-        call->method = NGX_HTTP_DELETE;
-        call->method_name = ngx_http_graph_attach_plan_delete;
-        ngx_str_null(&call->upload_url);
-        ngx_str_null(&call->content_type);
-        ngx_str_null(&call->content_range);
         call->token = 1;
-        call->strip_bytes = 0;
-        call->body = NULL;
-        call->body_len = 0;
 
         p->state = NGX_HTTP_GRAPH_ATTACH_PLAN_UNDO;
         p->tries = 0;
@@ -716,29 +686,30 @@ ngx_http_graph_attach_plan_session_done(ngx_http_graph_attach_plan_t *p,
 
     p->results[p->index] = *result;
 
-    if (result->failed != GA_ERR_NONE) {
-        rc = ngx_http_graph_attach_plan_fail(p);
-
-    } else if (++p->index < p->n) {
-        rc = ngx_http_graph_attach_plan_next(p);
-
-    } else if (p->client_gone) {
-        p->failed = p->n;
-        p->undo = p->n;
-        rc = ngx_http_graph_attach_plan_undo(p);
-
-    } else {
-        ngx_http_graph_attach_plan_finish(p);
-        return;
-    }
+    rc = (result->failed != GA_ERR_NONE)
+         ? ngx_http_graph_attach_plan_fail(p)
+         : ngx_http_graph_attach_plan_advance(p);
 
     if (rc == NGX_ERROR) {
-        p->index = ngx_min(p->index, p->n - 1);
-        p->results[p->index].failed = GA_ERR_OUT_OF_MEMORY;
-        p->results[p->index].relay_status = 0;
-        p->failed = p->index + 1;
-        ngx_http_graph_attach_plan_finish(p);
+        ngx_http_graph_attach_plan_abort(p);
     }
+}
+
+
+/*
+ * Out of memory on the way: the client is told so at once, with the file
+ * at work (the last one once all were attached); what was made stays
+ */
+
+static void
+ngx_http_graph_attach_plan_abort(ngx_http_graph_attach_plan_t *p)
+{
+    p->index = ngx_min(p->index, p->n - 1);
+    p->results[p->index].failed = GA_ERR_OUT_OF_MEMORY;
+    p->results[p->index].relay_status = 0;
+    p->failed = p->index + 1;
+
+    ngx_http_graph_attach_plan_finish(p);
 }
 
 
@@ -766,9 +737,7 @@ ngx_http_graph_attach_plan_retry_handler(ngx_event_t *ev)
     ngx_http_set_log_request(c->log, r);
 
     if (ngx_http_graph_attach_call_send(&p->call) != NGX_OK) {
-        p->results[p->index].failed = GA_ERR_OUT_OF_MEMORY;
-        p->failed = p->index + 1;
-        ngx_http_graph_attach_plan_finish(p);
+        ngx_http_graph_attach_plan_abort(p);
     }
 
     ngx_http_run_posted_requests(c);
@@ -903,7 +872,7 @@ ngx_http_graph_attach_plan_answer(ngx_http_graph_attach_plan_t *p)
 
     *q++ = '\n';
 
-    return ngx_http_graph_attach_plan_send(r, NGX_HTTP_CREATED, data,
+    return ngx_http_graph_attach_send_json(r, p->ctx, NGX_HTTP_CREATED, data,
                                            q - data);
 }
 
@@ -1062,56 +1031,9 @@ ngx_http_graph_attach_plan_relay(ngx_http_graph_attach_plan_t *p,
 
 send:
 
-    p->ctx->finalized = 1;
-    p->ctx->filtering = 0;
-
-    return ngx_http_graph_attach_plan_send(p->request, res->relay_status,
-                                           body.data, body.len);
-}
-
-
-/* a JSON answer of the module's to the client */
-
-static ngx_int_t
-ngx_http_graph_attach_plan_send(ngx_http_request_t *r, ngx_uint_t status,
-    u_char *data, size_t len)
-{
-    ngx_int_t                     rc;
-    ngx_buf_t                    *b;
-    ngx_chain_t                   out;
-    ngx_http_graph_attach_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
-
-    ctx->finalized = 1;
-    ctx->filtering = 0;
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = data;
-    b->last = data + len;
-    b->memory = 1;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = len;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = sizeof("application/json") - 1;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_graph_attach_send_json(p->request, p->ctx,
+                                           res->relay_status, body.data,
+                                           body.len);
 }
 
 

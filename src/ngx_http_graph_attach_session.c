@@ -83,11 +83,6 @@ static u_char *ngx_http_graph_attach_session_log(ngx_log_t *log, u_char *buf,
     size_t len);
 
 
-static ngx_str_t  ngx_http_graph_attach_post = ngx_string("POST");
-static ngx_str_t  ngx_http_graph_attach_put = ngx_string("PUT");
-static ngx_str_t  ngx_http_graph_attach_delete = ngx_string("DELETE");
-
-
 /* the core's log handler, which ngx_http_graph_attach_session_log() wraps */
 static ngx_log_handler_pt  ngx_http_graph_attach_log_handler;
 
@@ -189,6 +184,8 @@ ngx_http_graph_attach_session_create(ngx_http_graph_attach_session_t *s)
     cl->buf = b;
     cl->next = NULL;
 
+    ngx_http_graph_attach_call_reset(call, &r->uri, NGX_HTTP_POST);
+
     call->uri.len = s->plan->ctx->uri.len + sizeof("/createUploadSession") - 1;
     call->uri.data = ngx_pnalloc(r->pool, call->uri.len);
     if (call->uri.data == NULL) {
@@ -199,14 +196,8 @@ ngx_http_graph_attach_session_create(ngx_http_graph_attach_session_t *s)
                    s->plan->ctx->uri.len);
     ngx_memcpy(p, "/createUploadSession", sizeof("/createUploadSession") - 1);
 
-    call->location = &r->uri;
-    call->method = NGX_HTTP_POST;
-    call->method_name = ngx_http_graph_attach_post;
-    ngx_str_null(&call->upload_url);
     ngx_str_set(&call->content_type, "application/json");
-    ngx_str_null(&call->content_range);
     call->token = 1;
-    call->strip_bytes = 0;
     call->body = cl;
     call->body_len = b->last - b->pos;
 
@@ -222,7 +213,7 @@ static ngx_int_t
 ngx_http_graph_attach_session_put(ngx_http_graph_attach_session_t *s)
 {
     size_t                         len;
-    ngx_chain_t                   *body;
+    ngx_chain_t                   *body, *cl;
     ngx_http_graph_attach_call_t  *call;
     u_char                         range[GA_UPLOAD_RANGE_LEN];
 
@@ -248,6 +239,11 @@ ngx_http_graph_attach_session_put(ngx_http_graph_attach_session_t *s)
         return NGX_ERROR;
     }
 
+    for (cl = body; cl->next; cl = cl->next) { /* void */ }
+    cl->buf->last_buf = 1;
+
+    ngx_http_graph_attach_call_reset(call, &s->conf->upload, NGX_HTTP_PUT);
+
     len = ga_upload_content_range(range, s->offset, s->end, s->total);
 
     call->content_range.data = ngx_pnalloc(s->request->pool, len);
@@ -258,13 +254,8 @@ ngx_http_graph_attach_session_put(ngx_http_graph_attach_session_t *s)
     ngx_memcpy(call->content_range.data, range, len);
     call->content_range.len = len;
 
-    call->location = &s->conf->upload;
-    call->method = NGX_HTTP_PUT;
-    call->method_name = ngx_http_graph_attach_put;
     call->upload_url = s->upload_url;
     ngx_str_set(&call->content_type, "application/octet-stream");
-    call->token = 0;
-    call->strip_bytes = 0;
     call->body = body;
     call->body_len = s->end + 1 - s->offset;
 
@@ -281,16 +272,8 @@ ngx_http_graph_attach_session_delete(ngx_http_graph_attach_session_t *s)
 
     call = s->call;
 
-    call->location = &s->conf->upload;
-    call->method = NGX_HTTP_DELETE;
-    call->method_name = ngx_http_graph_attach_delete;
+    ngx_http_graph_attach_call_reset(call, &s->conf->upload, NGX_HTTP_DELETE);
     call->upload_url = s->upload_url;
-    ngx_str_null(&call->content_type);
-    ngx_str_null(&call->content_range);
-    call->token = 0;
-    call->strip_bytes = 0;
-    call->body = NULL;
-    call->body_len = 0;
 
     s->kind = NGX_HTTP_GRAPH_ATTACH_SESSION_DELETE;
 

@@ -30,10 +30,6 @@
 
 static ngx_int_t ngx_http_graph_attach_writer_emit(
     ngx_http_graph_attach_writer_t *w, const u_char *p, size_t len);
-static ngx_int_t ngx_http_graph_attach_writer_string(
-    ngx_http_graph_attach_writer_t *w, const char *s);
-static ngx_int_t ngx_http_graph_attach_writer_escaped(
-    ngx_http_graph_attach_writer_t *w, ngx_str_t *s);
 static ngx_int_t ngx_http_graph_attach_writer_reserve(
     ngx_http_graph_attach_writer_t *w, size_t size);
 static ngx_int_t ngx_http_graph_attach_writer_pass(
@@ -83,20 +79,25 @@ ngx_http_graph_attach_writer_create(ngx_pool_t *pool, off_t content_length)
 }
 
 
+/* a fileAttachment's JSON before its base64 (_plan.c sends it too) */
+
+ngx_str_t  ngx_http_graph_attach_file_head = ngx_string(
+    "{\"@odata.type\":\"#microsoft.graph.fileAttachment\","
+    "\"contentBytes\":\"");
+
+
 ngx_int_t
 ngx_http_graph_attach_writer_file_begin(ngx_http_graph_attach_writer_t *w)
 {
-    static u_char  head[] =
-        "{\"@odata.type\":\"#microsoft.graph.fileAttachment\","
-        "\"contentBytes\":\"";
-
     if (w->raw) {
         return NGX_OK;
     }
 
     ga_base64_init(&w->b64);
 
-    return ngx_http_graph_attach_writer_emit(w, head, sizeof(head) - 1);
+    return ngx_http_graph_attach_writer_emit(w,
+                                        ngx_http_graph_attach_file_head.data,
+                                        ngx_http_graph_attach_file_head.len);
 }
 
 
@@ -159,37 +160,57 @@ ngx_int_t
 ngx_http_graph_attach_writer_properties(ngx_http_graph_attach_writer_t *w,
     ngx_http_graph_attach_attachment_t *a)
 {
+    u_char  *p, *last;
+
     if (w->raw) {
         /* the session's create call carries them (_session.c) */
         return NGX_OK;
     }
 
-    if (ngx_http_graph_attach_writer_string(w, "\",\"name\":\"") != NGX_OK
-        || ngx_http_graph_attach_writer_escaped(w, &a->name) != NGX_OK
-        || ngx_http_graph_attach_writer_string(w, "\",\"contentType\":\"")
-           != NGX_OK
-        || ngx_http_graph_attach_writer_escaped(w, &a->content_type)
-           != NGX_OK
-        || ngx_http_graph_attach_writer_string(w, a->is_inline
-                                               ? "\",\"isInline\":true"
-                                               : "\",\"isInline\":false")
-           != NGX_OK)
-    {
+    p = ngx_pnalloc(w->pool, ngx_http_graph_attach_file_tail_len(a));
+    if (p == NULL) {
         return NGX_ERROR;
     }
 
+    last = ngx_http_graph_attach_file_tail(p, a);
+
+    return ngx_http_graph_attach_writer_emit(w, p, last - p);
+}
+
+
+/* a fileAttachment's JSON after its base64: the closing quote, the rest */
+
+size_t
+ngx_http_graph_attach_file_tail_len(ngx_http_graph_attach_attachment_t *a)
+{
+    return sizeof("\",\"name\":\"\",\"contentType\":\"\",\"isInline\":false"
+                  ",\"contentId\":\"\"}") - 1
+           + ga_json_escape_len(a->name.data, a->name.len)
+           + ga_json_escape_len(a->content_type.data, a->content_type.len)
+           + ga_json_escape_len(a->content_id.data, a->content_id.len);
+}
+
+
+u_char *
+ngx_http_graph_attach_file_tail(u_char *p,
+    ngx_http_graph_attach_attachment_t *a)
+{
+    p = ngx_cpymem(p, "\",\"name\":\"", sizeof("\",\"name\":\"") - 1);
+    p = ga_json_escape(p, a->name.data, a->name.len);
+    p = ngx_cpymem(p, "\",\"contentType\":\"",
+                   sizeof("\",\"contentType\":\"") - 1);
+    p = ga_json_escape(p, a->content_type.data, a->content_type.len);
+    p = ngx_sprintf(p, "\",\"isInline\":%s", a->is_inline ? "true" : "false");
+
     if (a->content_id.data) {
-        if (ngx_http_graph_attach_writer_string(w, ",\"contentId\":\"")
-            != NGX_OK
-            || ngx_http_graph_attach_writer_escaped(w, &a->content_id)
-               != NGX_OK
-            || ngx_http_graph_attach_writer_string(w, "\"") != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
+        p = ngx_cpymem(p, ",\"contentId\":\"", sizeof(",\"contentId\":\"") - 1);
+        p = ga_json_escape(p, a->content_id.data, a->content_id.len);
+        *p++ = '"';
     }
 
-    return ngx_http_graph_attach_writer_string(w, "}");
+    *p++ = '}';
+
+    return p;
 }
 
 
@@ -336,34 +357,6 @@ ngx_http_graph_attach_writer_emit(ngx_http_graph_attach_writer_t *w,
     }
 
     return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_graph_attach_writer_string(ngx_http_graph_attach_writer_t *w,
-    const char *s)
-{
-    return ngx_http_graph_attach_writer_emit(w, (u_char *) s, ngx_strlen(s));
-}
-
-
-static ngx_int_t
-ngx_http_graph_attach_writer_escaped(ngx_http_graph_attach_writer_t *w,
-    ngx_str_t *s)
-{
-    size_t   len;
-    u_char  *p;
-
-    len = ga_json_escape_len(s->data, s->len);
-
-    p = ngx_pnalloc(w->pool, len + 1);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    (void) ga_json_escape(p, s->data, s->len);
-
-    return ngx_http_graph_attach_writer_emit(w, p, len);
 }
 
 

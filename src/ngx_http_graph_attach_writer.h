@@ -96,6 +96,13 @@ ngx_int_t ngx_http_graph_attach_writer_file_end(
 ngx_int_t ngx_http_graph_attach_writer_properties(
     ngx_http_graph_attach_writer_t *w, ngx_http_graph_attach_attachment_t *a);
 
+/* the same JSON around a file's base64, for a body built elsewhere */
+extern ngx_str_t  ngx_http_graph_attach_file_head;
+size_t ngx_http_graph_attach_file_tail_len(
+    ngx_http_graph_attach_attachment_t *a);
+u_char *ngx_http_graph_attach_file_tail(u_char *p,
+    ngx_http_graph_attach_attachment_t *a);
+
 /*
  * A file kept raw that turned out too small for a session: its JSON for
  * the simple POST, from the raw body (memory or temp file buffers) into
