@@ -13,7 +13,7 @@ use MIME::Base64 qw(decode_base64);
 use URI::Escape qw(uri_escape);
 use GraphAttach::Test;
 
-my ($chromium) = grep { -x } map { "$_/chromium" } split /:/, $ENV{PATH};
+my $chromium = GraphAttach::Test::chromium();
 plan skip_all => 'chromium is not installed' unless $chromium;
 
 my $t = GraphAttach::Test->new;
@@ -32,20 +32,8 @@ substr($data, 1000, length $trap) = $trap;
 
 sub browse {
     my ($name) = @_;
-    my $profile = $t->servroot . '/chromium-' . int(rand(1e9));
-    make_path($profile);
-    my $page = $t->url('/upload.html?target=' . uri_escape("/graph$msg")
-                       . '&name=' . uri_escape($name));
-    my ($st, $out, $err) = $t->run(cmd => [
-        $chromium, '--headless', '--no-sandbox', '--disable-gpu',
-        '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync',
-        '--disable-dev-shm-usage', "--user-data-dir=$profile",
-        '--virtual-time-budget=10000', '--dump-dom', $page,
-    ], env => { HOME => $profile }, timeout => 90);
-    my ($b64) = $out =~ /RESULT:([A-Za-z0-9+\/=]+):END/;
-    diag("chromium exit $st: " . substr($err, -2000)) unless $b64;
-    return $b64 ? decode_json(decode_base64($b64)) : { status => 0 };
+    return $t->browse_page('/upload.html?target=' . uri_escape("/graph$msg")
+                           . '&name=' . uri_escape($name));
 }
 
 for my $name ('naïve "résumé" 日本.png', 'semi; x=y "q".png') {

@@ -178,7 +178,7 @@ for my $c (@clients) {
 
 # --- Chromium: a File in a FormData (t/clients/browser/upload.html) ------
 
-my ($chromium) = grep { -x } map { "$_/chromium" } split /:/, $ENV{PATH};
+my $chromium = GraphAttach::Test::chromium();
 
 # the bytes upload.html builds
 my $page_data = join '', map { chr(($_ * 7) % 256) } 0 .. 4095;
@@ -187,20 +187,8 @@ substr($page_data, 1000, length $trap) = $trap;
 
 sub browse {
     my ($name) = @_;
-    my $profile = $t->servroot . '/chromium-' . int(rand(1e9));
-    make_path($profile);
-    my $page = $t->url('/upload.html?target=' . uri_escape("/graph$msg")
-                       . '&name=' . uri_escape($name));
-    my ($st, $out, $err) = $t->run(cmd => [
-        $chromium, '--headless', '--no-sandbox', '--disable-gpu',
-        '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync',
-        '--disable-dev-shm-usage', "--user-data-dir=$profile",
-        '--virtual-time-budget=10000', '--dump-dom', $page,
-    ], env => { HOME => $profile }, timeout => 90);
-    my ($b64) = $out =~ /RESULT:([A-Za-z0-9+\/=]+):END/;
-    diag("chromium exit $st: " . substr($err, -2000)) unless $b64;
-    return $b64 ? decode_json(decode_base64($b64)) : { status => 0 };
+    return $t->browse_page('/upload.html?target=' . uri_escape("/graph$msg")
+                           . '&name=' . uri_escape($name));
 }
 
 SKIP: {

@@ -429,25 +429,13 @@ PY
 }
 
 SKIP: {
-    my ($chromium) = grep { -x } map { "$_/chromium" } split /:/, $ENV{PATH};
-    skip 'chromium is not installed', 4 unless $chromium;
+    skip 'chromium is not installed', 4 unless GraphAttach::Test::chromium();
 
     $t->graph_clear;
-    my $profile = $t->servroot . '/chromium-' . int(rand(1e9));
-    mkdir $profile;
-    my $page = $t->url('/multiple.html?target=' . path_for('graph'));
-    my ($st, $out, $err) = $t->run(cmd => [
-        $chromium, '--headless', '--no-sandbox', '--disable-gpu',
-        '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync',
-        '--disable-dev-shm-usage', "--user-data-dir=$profile",
-        '--virtual-time-budget=20000', '--dump-dom', $page,
-    ], env => { HOME => $profile }, timeout => 120);
-    my ($b64) = $out =~ /RESULT:([A-Za-z0-9+\/=]+):END/;
-    my $res = $b64 ? JSON::PP->new->utf8->decode(MIME::Base64::decode_base64($b64))
-                   : { status => 0 };
+    my $res = $t->browse_page('/multiple.html?target=' . path_for('graph'),
+                              budget => 20000, timeout => 120);
     is($res->{status}, 201, 'chromium FormData, three files: 201')
-        or diag($res->{body} // substr($err, -1000));
+        or diag($res->{body});
     is_deeply([ map { $_->{name} } $t->graph_message_attachments("/v1.0$MSG") ],
               [ 'one.bin', "deux \x{e9}.bin", 'three.txt' ],
               'chromium FormData: each once, in order');

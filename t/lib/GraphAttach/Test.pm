@@ -980,6 +980,34 @@ sub run {
 
 # curl with the given arguments; returns a response hash like request().
 # The last header block is used (after 100 Continue).
+# The machine's Chromium, or undef (then the browser tests skip).
+sub chromium {
+    my ($c) = grep { -x } map { "$_/chromium" } split /:/, $ENV{PATH};
+    return $c;
+}
+
+# Opens PATH (a page of t/clients/browser/ with its query) in headless
+# Chromium, which writes RESULT:<base64 of a JSON object>:END into the
+# page; returns that object, or { status => 0 } and Chromium's stderr as
+# a diag.  budget: Chromium's virtual time in ms (10000).
+sub browse_page {
+    my ($self, $path, %o) = @_;
+    my $chromium = chromium() or return { status => 0 };
+    my $profile = "$self->{servroot}/chromium-" . int(rand(1e9));
+    make_path($profile);
+    my ($st, $out, $err) = $self->run(cmd => [
+        $chromium, '--headless', '--no-sandbox', '--disable-gpu',
+        '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync',
+        '--disable-dev-shm-usage', "--user-data-dir=$profile",
+        '--virtual-time-budget=' . ($o{budget} // 10000), '--dump-dom',
+        $self->url($path),
+    ], env => { HOME => $profile }, timeout => $o{timeout} // 90);
+    my ($b64) = $out =~ /RESULT:([A-Za-z0-9+\/=]+):END/;
+    Test::More::diag("chromium exit $st: " . substr($err, -2000)) unless $b64;
+    return $b64 ? $JSON->decode(decode_base64($b64)) : { status => 0 };
+}
+
 sub curl {
     my ($self, @args) = @_;
     my $hdr = "$self->{servroot}/tmp/curl.headers";
