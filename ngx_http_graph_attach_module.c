@@ -21,6 +21,7 @@
 #include "ngx_http_graph_attach.h"
 #include "ga_base64.h"
 #include "ga_item.h"
+#include "ga_multipart.h"
 #include "ngx_http_graph_attach_token.h"
 #include "ngx_http_graph_attach_redis.h"
 
@@ -543,12 +544,14 @@ ngx_http_graph_attach_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_graph_attach_init_process(ngx_cycle_t *cycle)
 {
+    ngx_int_t                           search;
     ngx_flag_t                          simd;
     ga_base64_impl_e                    impl;
     ngx_http_graph_attach_main_conf_t  *amcf;
 
     /*
-     * the base64 encoder, chosen once in each process before its first
+     * the base64 encoder and the multipart delimiter search, chosen once
+     * in each process before its first
      * request and logged there, so each worker's log says what it runs;
      * without an http{} block nothing encodes, but the choice is the same
      */
@@ -559,10 +562,17 @@ ngx_http_graph_attach_init_process(ngx_cycle_t *cycle)
     simd = (amcf == NULL || amcf->simd);
     impl = ga_base64_select((int) simd);
 
+    search = ga_multipart_select((int) simd);
+
     if (amcf != NULL && amcf->used) {
         ngx_log_error(NGX_LOG_INFO, cycle->log, 0,
                       "graph_attach: base64 encoder %s%s",
                       ga_base64_name(impl),
+                      simd ? "" : " (graph_attach_simd off)");
+
+        ngx_log_error(NGX_LOG_INFO, cycle->log, 0,
+                      "graph_attach: multipart delimiter search %s%s",
+                      search ? "avx2" : "memchr",
                       simd ? "" : " (graph_attach_simd off)");
     }
 

@@ -233,6 +233,9 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     mode = d[0] & 3;
     seed = d[0] >> 2;
 
+    /* either delimiter search, memchr or AVX2 (when the CPU has it) */
+    ga_multipart_select(seed & 1);
+
     if (d[1] == 0) {
         b = (const u_char *) "XyZ";
         blen = 3;

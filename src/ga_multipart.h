@@ -96,5 +96,8 @@ int ga_multipart_finish(ga_multipart_t *mp);
 
 const char *ga_multipart_strerror(int rc);
 
+/* the delimiter search: AVX2 if use_simd and the CPU has it (returns 1) */
+int ga_multipart_select(int use_simd);
+
 
 #endif /* _GA_MULTIPART_H_INCLUDED_ */

@@ -373,6 +373,7 @@ static int
 ga_path_check_segment(const u_char *p, size_t len)
 {
     size_t         i, n;
+    u_char         high;
     uint32_t       cp;
     const u_char  *last;
 
@@ -386,10 +387,19 @@ ga_path_check_segment(const u_char *p, size_t len)
         return GA_PATH_INVALID;
     }
 
+    high = 0;
+
     for (i = 0; i < len; i++) {
         if (p[i] < 0x20 || p[i] == 0x7f || p[i] == '/' || p[i] == '\\') {
             return GA_PATH_INVALID;
         }
+
+        high |= p[i];
+    }
+
+    if (high < 0x80) {
+        /* ASCII, judged above */
+        return GA_PATH_OK;
     }
 
     /*

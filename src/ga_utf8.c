@@ -136,6 +136,12 @@ ga_utf8_invisible(uint32_t cp)
 {
     size_t  lo, hi, mid;
 
+    /* names and mailboxes are mostly ASCII: the table's first two rows */
+
+    if (cp < 0x80) {
+        return cp < 0x20 || cp == 0x7f;
+    }
+
     lo = 0;
     hi = sizeof(ga_utf8_invisibles) / sizeof(ga_utf8_invisibles[0]);
 

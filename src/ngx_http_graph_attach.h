@@ -137,6 +137,7 @@ typedef struct {
     ngx_int_t                              phase_rc;
 
     unsigned                               filtering:1;   /* body filter on */
+    unsigned                               hold_output:1; /* JSON in memory */
     unsigned                               token_done:1;
     unsigned                               body_done:1;
     unsigned                               body_ended:1;  /* last_buf */
@@ -217,6 +218,10 @@ ngx_int_t ngx_http_graph_attach_upload_hosts_merge(ngx_conf_t *cf,
 /* ngx_http_graph_attach_request_body.c */
 ngx_int_t ngx_http_graph_attach_request_body_init(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx, u_char *boundary, size_t boundary_len);
+ngx_int_t ngx_http_graph_attach_request_body_read(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx,
+    ngx_http_client_body_handler_pt post_handler);
+void ngx_http_graph_attach_request_body_lent_back(void);
 ngx_int_t ngx_http_graph_attach_request_body_filter_init(ngx_conf_t *cf);
 
 /* ngx_http_graph_attach_policy.c */

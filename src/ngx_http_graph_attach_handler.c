@@ -136,7 +136,7 @@ ngx_http_graph_attach_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_read_client_request_body(r,
+    rc = ngx_http_graph_attach_request_body_read(r, ctx,
                                           ngx_http_graph_attach_body_handler);
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         return rc;
@@ -517,6 +517,9 @@ static void
 ngx_http_graph_attach_body_handler(ngx_http_request_t *r)
 {
     ngx_http_graph_attach_ctx_t  *ctx;
+
+    /* within _request_body_read(), if the body was read at once */
+    ngx_http_graph_attach_request_body_lent_back();
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
 

@@ -7,6 +7,13 @@
  * form; the form writes the attachment through the writer, and what the
  * writer has filled goes on to nginx's save filter.  Every input buffer
  * is consumed at once.
+ *
+ * A body that nginx would keep in memory (its length within
+ * client_body_buffer_size) keeps its JSON in memory, and so is read
+ * through a small input buffer rather than one of the body's length:
+ * the raw body need not sit beside its JSON, 4/3 of it.  The JSON is
+ * then held until the end of the body, since nginx's save filter writes
+ * what it holds to a temporary file each time the input buffer is full.
  */
 
 
@@ -25,13 +32,22 @@ static void ngx_http_graph_attach_request_body_end(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx);
 
 
+/* large enough for a read to fill 64 iovecs of loopback TCP */
+#define NGX_HTTP_GRAPH_ATTACH_READ_BUF  65536
+
+
 static ngx_http_request_body_filter_pt   ngx_http_next_request_body_filter;
+
+/* client_body_buffer_size, while lent to the core (_request_body_read) */
+static ngx_http_core_loc_conf_t         *ngx_http_graph_attach_lent_clcf;
+static size_t                            ngx_http_graph_attach_lent_size;
 
 
 ngx_int_t
 ngx_http_graph_attach_request_body_init(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx, u_char *boundary, size_t boundary_len)
 {
+    ngx_http_core_loc_conf_t          *clcf;
     ngx_http_graph_attach_loc_conf_t  *alcf;
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
@@ -57,6 +73,15 @@ ngx_http_graph_attach_request_body_init(ngx_http_request_t *r,
         ctx->writer->raw = 1;
     }
 
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (r->headers_in.content_length_n >= 0
+        && r->headers_in.content_length_n
+           <= (off_t) clcf->client_body_buffer_size)
+    {
+        ctx->hold_output = 1;
+    }
+
     ctx->form = ngx_http_graph_attach_form_create(r, ctx, ctx->writer,
                                                   boundary, boundary_len);
     if (ctx->form == NULL) {
@@ -69,6 +94,54 @@ ngx_http_graph_attach_request_body_init(ngx_http_request_t *r,
     ctx->filtering = 1;
 
     return NGX_OK;
+}
+
+
+/*
+ * Reads the body.  The core allocates its input buffer, of the body's
+ * length up to client_body_buffer_size, within the call, so for a body
+ * whose JSON is held the size is lent to the core for the call: nothing
+ * else reads it meanwhile, and the post handler, which may run within
+ * the call, takes it back first (_lent_back).
+ */
+
+ngx_int_t
+ngx_http_graph_attach_request_body_read(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx,
+    ngx_http_client_body_handler_pt post_handler)
+{
+    ngx_int_t                  rc;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (!ctx->hold_output
+        || clcf->client_body_buffer_size <= NGX_HTTP_GRAPH_ATTACH_READ_BUF)
+    {
+        return ngx_http_read_client_request_body(r, post_handler);
+    }
+
+    ngx_http_graph_attach_lent_clcf = clcf;
+    ngx_http_graph_attach_lent_size = clcf->client_body_buffer_size;
+
+    clcf->client_body_buffer_size = NGX_HTTP_GRAPH_ATTACH_READ_BUF;
+
+    rc = ngx_http_read_client_request_body(r, post_handler);
+
+    ngx_http_graph_attach_request_body_lent_back();
+
+    return rc;
+}
+
+
+void
+ngx_http_graph_attach_request_body_lent_back(void)
+{
+    if (ngx_http_graph_attach_lent_clcf) {
+        ngx_http_graph_attach_lent_clcf->client_body_buffer_size =
+                                              ngx_http_graph_attach_lent_size;
+        ngx_http_graph_attach_lent_clcf = NULL;
+    }
 }
 
 
@@ -142,7 +215,8 @@ ngx_http_graph_attach_request_body_filter(ngx_http_request_t *r,
         ngx_http_graph_attach_request_body_end(r, ctx);
     }
 
-    out = ngx_http_graph_attach_writer_take(ctx->writer);
+    out = (ctx->hold_output && !last)
+          ? NULL : ngx_http_graph_attach_writer_take(ctx->writer);
 
     if (ctx->error.status) {
 

@@ -83,6 +83,18 @@ sub encoder_lines {
     return @l;
 }
 
+# the multipart delimiter search, logged beside the encoder
+sub search_lines {
+    my ($t, $mark) = @_;
+    my @l;
+    $t->wait_for(sub {
+        @l = $t->log_since($mark)
+             =~ /\[info\].*graph_attach: multipart delimiter search ([^\n]*)/g;
+        @l >= $procs;
+    }, 5);
+    return @l;
+}
+
 # --- the default: SIMD where the CPU has it ----------------------------
 
 my $mark = 0;
@@ -93,6 +105,9 @@ $t->set_token('graph:token:t1', $token);
 $t->graph_tokens($token);
 
 my @lines = encoder_lines($t, $mark);
+my $avx2 = (`grep -c avx2 /proc/cpuinfo` // 0) > 0;
+is_deeply([ search_lines($t, $mark) ], [ ($avx2 ? 'avx2' : 'memchr') x $procs ],
+          'the delimiter search is ' . ($avx2 ? 'avx2' : 'memchr'));
 is(scalar @lines, $procs,
    "each of the $procs processes names its encoder once");
 ok(@lines && !grep({ !$fine{$_} } @lines),
@@ -110,6 +125,9 @@ $t->start_nginx(http => 'graph_attach_simd off;');
 @lines = encoder_lines($t, $mark);
 is_deeply([ sort @lines ], [ ('scalar (graph_attach_simd off)') x $procs ],
           'graph_attach_simd off: scalar in every worker');
+is_deeply([ search_lines($t, $mark) ],
+          [ ('memchr (graph_attach_simd off)') x $procs ],
+          'graph_attach_simd off: the delimiter search is memchr');
 
 uploads($t, $token, 'scalar');
 
