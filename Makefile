@@ -24,8 +24,9 @@ UNIT_CFLAGS := -std=c99 -D_DEFAULT_SOURCE -g -O1 -Wall -Wextra -Werror \
                -Wno-unused-parameter -Isrc -It/unit \
                -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
-# ga_token.c reads the JSON form of a token with cJSON
-PURE_LIBS   := -lcjson
+# ga_token.c reads the JSON form of a token with cJSON, ga_random.c
+# draws from OpenSSL
+PURE_LIBS   := -lcjson -lcrypto
 
 # as Debian builds the module: -O2, and no -mavx2 (ga_base64_simd.c
 # chooses its instructions per function)

@@ -22,6 +22,7 @@
 #include "ga_base64.h"
 #include "ga_item.h"
 #include "ga_multipart.h"
+#include "ga_random.h"
 #include "ngx_http_graph_attach_token.h"
 #include "ngx_http_graph_attach_redis.h"
 
@@ -563,6 +564,9 @@ ngx_http_graph_attach_init_process(ngx_cycle_t *cycle)
     impl = ga_base64_select((int) simd);
 
     search = ga_multipart_select((int) simd);
+
+    /* the ids' random bytes: a worker's own, none of its master's */
+    ga_random_forget();
 
     if (amcf != NULL && amcf->used) {
         ngx_log_error(NGX_LOG_INFO, cycle->log, 0,

@@ -12,7 +12,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <openssl/rand.h>
+#include "ga_random.h"
 
 #include "ngx_http_graph_attach.h"
 #include "ngx_http_graph_attach_writer.h"
@@ -308,7 +308,7 @@ ngx_http_graph_attach_request_id(ngx_http_request_t *r,
     u_char  *p;
     u_char   rnd[16];
 
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+    if (ga_random_bytes(rnd, sizeof(rnd)) != 0) {
         return NGX_ERROR;
     }
 

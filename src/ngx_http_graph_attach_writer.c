@@ -200,7 +200,14 @@ ngx_http_graph_attach_file_tail(u_char *p,
     p = ngx_cpymem(p, "\",\"contentType\":\"",
                    sizeof("\",\"contentType\":\"") - 1);
     p = ga_json_escape(p, a->content_type.data, a->content_type.len);
-    p = ngx_sprintf(p, "\",\"isInline\":%s", a->is_inline ? "true" : "false");
+    if (a->is_inline) {
+        p = ngx_cpymem(p, "\",\"isInline\":true",
+                       sizeof("\",\"isInline\":true") - 1);
+
+    } else {
+        p = ngx_cpymem(p, "\",\"isInline\":false",
+                       sizeof("\",\"isInline\":false") - 1);
+    }
 
     if (a->content_id.data) {
         p = ngx_cpymem(p, ",\"contentId\":\"", sizeof(",\"contentId\":\"") - 1);
