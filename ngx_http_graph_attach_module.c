@@ -511,6 +511,10 @@ ngx_http_graph_attach_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    if (ngx_http_graph_attach_request_id_filter_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (!amcf->used) {
         return NGX_OK;
     }

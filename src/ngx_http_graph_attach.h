@@ -110,6 +110,7 @@ typedef struct {
     ngx_str_t                              mailbox;
     ngx_str_t                              token_key;
     ngx_str_t                              request_id;    /* sent upstream */
+    ngx_str_t                              graph_request_id;  /* Graph's */
 
     struct ngx_http_graph_attach_token_waiter_s  *waiter;
     ngx_str_t                              token;
@@ -251,10 +252,15 @@ ngx_int_t ngx_http_graph_attach_pass_init(ngx_conf_t *cf,
 ngx_int_t ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx);
 ngx_int_t ngx_http_graph_attach_scrub_handler(ngx_http_request_t *r);
-ngx_int_t ngx_http_graph_attach_request_id(ngx_http_request_t *r,
-    ngx_http_graph_attach_ctx_t *ctx);
 ngx_int_t ngx_http_graph_attach_push_token(ngx_http_request_t *r,
     ngx_str_t *token);
+
+/* ngx_http_graph_attach_request_id.c */
+ngx_int_t ngx_http_graph_attach_request_id(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx);
+ngx_int_t ngx_http_graph_attach_graph_request_id(ngx_http_request_t *r,
+    ngx_list_t *headers, ngx_http_graph_attach_ctx_t *ctx);
+ngx_int_t ngx_http_graph_attach_request_id_filter_init(ngx_conf_t *cf);
 
 /* ngx_http_graph_attach_error.c */
 void ngx_http_graph_attach_set_error(ngx_http_graph_attach_ctx_t *ctx,

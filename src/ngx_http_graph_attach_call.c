@@ -126,6 +126,7 @@ ngx_http_graph_attach_call_send(ngx_http_graph_attach_call_t *call)
     sctx->call = call;
     sctx->uri = call->uri;
     sctx->upload_url = call->upload_url;
+    sctx->request_id = call->ctx->request_id;
 
     ngx_http_set_ctx(sr, sctx, ngx_http_graph_attach_module);
 
@@ -239,27 +240,25 @@ ngx_http_graph_attach_call_headers(ngx_http_graph_attach_call_t *call,
         return NGX_ERROR;
     }
 
-    if (!call->token) {
-        return NGX_OK;
-    }
+    /*
+     * the client request's one client-request-id, on every call, ranges
+     * included: Graph's logs tie the calls of one operation together
+     */
 
-    if (ngx_http_graph_attach_push_token(sr, &call->ctx->token) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    /* a fresh client-request-id, also $graph_attach_request_id */
-
-    if (ngx_http_graph_attach_request_id(call->request, call->ctx) != NGX_OK
-        || ngx_http_graph_attach_push_header(&sr->headers_in.headers,
-                                             "client-request-id",
-                                             "client-request-id",
-                                             &call->ctx->request_id)
-           == NULL)
+    if (ngx_http_graph_attach_push_header(&sr->headers_in.headers,
+                                          "client-request-id",
+                                          "client-request-id",
+                                          &call->ctx->request_id)
+        == NULL)
     {
         return NGX_ERROR;
     }
 
-    return NGX_OK;
+    if (!call->token) {
+        return NGX_OK;
+    }
+
+    return ngx_http_graph_attach_push_token(sr, &call->ctx->token);
 }
 
 
@@ -316,6 +315,18 @@ ngx_http_graph_attach_call_done(ngx_http_request_t *sr, void *data,
     }
 
     call->retry_after = ngx_http_graph_attach_call_retry_after(sr);
+
+    /*
+     * Graph's request-id, for the client: the last call's but a DELETE's
+     * (an undo or a cancel come once the answer is decided).  Without
+     * memory for it, none: it is no reason to fail the call.
+     */
+
+    if (first && call->method != NGX_HTTP_DELETE) {
+        (void) ngx_http_graph_attach_graph_request_id(call->request,
+                                                      &sr->headers_out.headers,
+                                                      call->ctx);
+    }
 
     if (sr->upstream) {
         ngx_http_graph_attach_call_free(sr->upstream);

@@ -45,7 +45,7 @@ struct ngx_http_graph_attach_call_s {
     ngx_chain_t                   *body;          /* NULL: none */
     off_t                          body_len;
 
-    /* Graph's own calls: the token, a fresh client-request-id */
+    /* Graph's own calls, not an uploadUrl's: the token */
     unsigned                       token:1;
 
     /* an answer body that holds this member too is kept without it */

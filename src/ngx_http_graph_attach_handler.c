@@ -102,6 +102,12 @@ ngx_http_graph_attach_handler(ngx_http_request_t *r)
 
     ngx_http_set_ctx(r, ctx, ngx_http_graph_attach_module);
 
+    /* before any refusal: every answer tells the client its id */
+
+    if (ngx_http_graph_attach_request_id(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (r->request_body || r->discard_body
 #if (NGX_HTTP_V2)
         || (r->stream && r->stream->skip_data)

@@ -3,16 +3,14 @@
  * Copyright (C) graph-attach authors
  *
  * The request that proxy_pass sends to Graph: the client headers on the
- * allow-list, the JSON body's own headers, the service token and a fresh
- * client-request-id.
+ * allow-list, the JSON body's own headers, the service token and the
+ * request's client-request-id (_request_id.c).
  */
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
-
-#include "ga_random.h"
 
 #include "ngx_http_graph_attach.h"
 #include "ngx_http_graph_attach_writer.h"
@@ -40,10 +38,11 @@ static ngx_str_t  ngx_http_graph_attach_json_type =
 /*
  * The client headers that always reach Graph: content negotiation, the
  * client's name, and tracing ids that tie Graph's logs to the client's.
- * Graph's own client-request-id is not one of them: the module sends a
- * fresh one for every call, as Graph asks.  Everything else Graph could
- * act on (X-AnchorMailbox, Prefer, If-Match, X-HTTP-Method-Override, ...)
- * only passes when graph_attach_pass_header names it.
+ * Graph's own client-request-id is not one of them: the module sends the
+ * client's only once it is judged a GUID (_request_id.c), a fresh one
+ * otherwise.  Everything else Graph could act on (X-AnchorMailbox,
+ * Prefer, If-Match, X-HTTP-Method-Override, ...) only passes when
+ * graph_attach_pass_header names it.
  */
 
 static ngx_str_t  ngx_http_graph_attach_pass_default[] = {
@@ -66,7 +65,8 @@ static ngx_http_graph_attach_owned_t  ngx_http_graph_attach_owned[] = {
     { ngx_string("authorization"), "the module sets it (the service token)" },
     { ngx_string("content-type"), "the module sets it (the JSON body's)" },
     { ngx_string("content-length"), "the module sets it (the JSON body's)" },
-    { ngx_string("client-request-id"), "the module sets it (a fresh one)" },
+    { ngx_string("client-request-id"),
+      "the module sets it (the client's when it is a GUID)" },
     { ngx_string("host"), "proxy_pass sets it" },
     { ngx_string("transfer-encoding"),
       "it describes the client's multipart body" },
@@ -154,7 +154,7 @@ ngx_http_graph_attach_set_headers(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    /* client-request-id, fresh for every call, as Graph asks */
+    /* client-request-id: the client's GUID, or a fresh one */
 
     if (ngx_http_graph_attach_request_id(r, ctx) != NGX_OK) {
         return NGX_ERROR;
@@ -296,43 +296,6 @@ ngx_http_graph_attach_hop_by_hop(ngx_http_request_t *r,
             (*hop)[idx] = 1;
         }
     }
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_http_graph_attach_request_id(ngx_http_request_t *r,
-    ngx_http_graph_attach_ctx_t *ctx)
-{
-    u_char  *p;
-    u_char   rnd[16];
-
-    if (ga_random_bytes(rnd, sizeof(rnd)) != 0) {
-        return NGX_ERROR;
-    }
-
-    /* a version 4 UUID */
-    rnd[6] = (rnd[6] & 0x0f) | 0x40;
-    rnd[8] = (rnd[8] & 0x3f) | 0x80;
-
-    p = ngx_pnalloc(r->pool, 36);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    ctx->request_id.data = p;
-    ctx->request_id.len = 36;
-
-    p = ngx_hex_dump(p, rnd, 4);
-    *p++ = '-';
-    p = ngx_hex_dump(p, rnd + 4, 2);
-    *p++ = '-';
-    p = ngx_hex_dump(p, rnd + 6, 2);
-    *p++ = '-';
-    p = ngx_hex_dump(p, rnd + 8, 2);
-    *p++ = '-';
-    (void) ngx_hex_dump(p, rnd + 10, 6);
 
     return NGX_OK;
 }

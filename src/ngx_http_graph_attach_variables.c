@@ -55,6 +55,12 @@ static ngx_http_variable_t  ngx_http_graph_attach_vars[] = {
       offsetof(ngx_http_graph_attach_ctx_t, request_id),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    /* Graph's request-id, judged a GUID (_request_id.c) */
+    { ngx_string("graph_attach_graph_request_id"), NULL,
+      ngx_http_graph_attach_str_variable,
+      offsetof(ngx_http_graph_attach_ctx_t, graph_request_id),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
     { ngx_string("graph_attach_mailbox"), NULL,
       ngx_http_graph_attach_str_variable,
       offsetof(ngx_http_graph_attach_ctx_t, mailbox),

@@ -1085,6 +1085,73 @@ graph_post(path => $mp, json => \%good);
 $t->graph_clear;
 is_deeply([$t->graph_all_attachments], [], 'graph_clear forgets what messages hold');
 
+# Request ids, as Graph sends them: a fresh request-id, the
+# client-request-id echoed (the request-id when none came), on errors
+# too; the record keeps the request-id sent; /_reply_ids makes them
+# hostile.
+{
+    $t->graph_clear;
+    my $crid = '9C4D50EE-2D56-4CD3-8152-34347DC9F2B0';
+    my $post = sub {
+        my (@h) = @_;
+        my $body = encode_json(\%good);
+        my $c = GraphAttach::Test::Conn->new(port => $t->graph_port);
+        $c->send("POST $path HTTP/1.1\r\nHost: graph\r\nConnection: close\r\n"
+                 . "Authorization: Bearer standin-token-1\r\n"
+                 . "Content-Type: application/json\r\n"
+                 . join('', map { "$_->[0]: $_->[1]\r\n" } @h)
+                 . "Content-Length: " . length($body) . "\r\n\r\n$body");
+        my $r = $c->read_response;
+        $c->close;
+        return $r;
+    };
+    my $r = $post->([ 'client-request-id', $crid ]);
+    is($r->{headers}{'client-request-id'}, $crid,
+       'client-request-id echoed as received');
+    ok(is_guid($r->{headers}{'request-id'}), '... beside a request-id GUID');
+    my ($rec) = $t->graph_records;
+    is($rec->{request_id}, $r->{headers}{'request-id'},
+       'the record keeps the request-id sent');
+
+    $r = $post->();
+    is($r->{headers}{'client-request-id'}, $r->{headers}{'request-id'},
+       'no client-request-id: the request-id echoed in its place');
+
+    $r = graph_post(json => \%good, no_auth => 1);
+    is($r->{status}, 401, 'an error ...');
+    ok(is_guid($r->{headers}{'request-id'}), '... has a request-id');
+    is($r->{json}{error}{innerError}{'request-id'}, $r->{headers}{'request-id'},
+       '... in innerError too');
+
+    is($t->graph_reply_ids(request_id => [ 'a', "b\x01\xe9" ],
+                           client_request_id => 'junk')->{status}, 200,
+       '/_reply_ids set');
+    $r = $post->([ 'client-request-id', $crid ]);
+    is_deeply([ map { $_->[1] } grep { lc $_->[0] eq 'request-id' }
+                @{ $r->{header_list} } ], [ 'a', "b\x01\xe9" ],
+              'two request-id headers, the bytes as asked');
+    is($r->{headers}{'client-request-id'}, 'junk',
+       'client-request-id as asked, not the echo');
+    is_deeply(($t->graph_records)[-1]{request_id}, [ 'a', "b\x01\xe9" ],
+              'the record says what was sent');
+    $t->graph_reply_ids(request_id => undef);
+    $r = $post->();
+    ok(!exists $r->{headers}{'request-id'}, 'request_id null: no request-id');
+    ok(is_guid($r->{headers}{'client-request-id'}),
+       '... client-request-id as Graph sends it');
+    for my $bad ({ request_id => 5 }, { other => 'x' },
+                 { client_request_id => [ 'a' ] },
+                 { request_id => "\x{263a}" })
+    {
+        is($t->graph_reply_ids(%$bad)->{status}, 400,
+           '/_reply_ids refuses ' . encode_json($bad));
+    }
+    $t->graph_reply_ids;
+    $r = $post->();
+    ok(is_guid($r->{headers}{'request-id'}), 'DELETE /_reply_ids: Graph again');
+    $t->graph_clear;
+}
+
 # Redis helpers.
 $t->set_token('graph:token:x', 'redis-token-value');
 is($t->redis('GET', 'graph:token:x'), 'redis-token-value', 'redis SET/GET');

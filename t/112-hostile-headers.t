@@ -203,14 +203,21 @@ for my $h (@hostile) {
        'the service token, not the client credential');
 }
 
-# the client's client-request-id is dropped; Graph gets a fresh one
+# the client's client-request-id reaches Graph only when it is a GUID;
+# anything else is replaced by a fresh one (t/165-request-ids.t has every
+# kind of bad value)
 {
     my $id = '11111111-2222-4333-8444-555555555555';
     my $rec = upload('client-request-id',
                      headers => [ [ 'client-request-id', $id ] ]);
+    is_deeply([ up_values($rec, 'client-request-id') ], [ $id ],
+              "the client's GUID, once upstream");
+    $rec = upload('client-request-id, no GUID',
+                  headers => [ [ 'client-request-id', "$id-SMUGGLED" ] ]);
     my @ids = up_values($rec, 'client-request-id');
     is(scalar @ids, 1, 'one client-request-id upstream');
-    isnt($ids[0], $id, "the client's client-request-id is replaced");
+    ok(is_guid($ids[0]) && $ids[0] ne $id,
+       "the client's client-request-id that is no GUID is replaced");
 }
 
 # Host: the proxy's, never the client's

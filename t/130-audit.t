@@ -2,7 +2,8 @@
 # $graph_attach_mailbox, _name, _size, _content_type, _sha256, _result and
 # _request_id.  For an accepted upload every value is right (the SHA-256
 # and size of the file bytes, the sanitised name, the client-request-id
-# Graph received); for a refused one the result is the error code.
+# Graph received); for a refused one the result is the error code, and
+# the request id the one the client was told.
 
 use strict;
 use warnings;
@@ -137,7 +138,9 @@ for my $c (
     $t->nothing_upstream("refused ($label)");
     my $a = last_audit();
     is($a->{result}, $code, "refused ($label): result is the error code");
-    is($a->{request_id}, '', "refused ($label): no request_id");
+    ok(is_guid($a->{request_id}), "refused ($label): a request_id");
+    is($a->{request_id}, $r->{headers}{'client-request-id'},
+       "refused ($label): the client-request-id the client got");
     is($a->{status}, $r->{status}, "refused ($label): status");
 }
 

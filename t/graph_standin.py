@@ -32,8 +32,17 @@ Errors are shaped like Graph's:
   {"error":{"code","message",
             "innerError":{"date","request-id","client-request-id"}}}
 
-Success is 201 with a Graph-like fileAttachment object and request-id,
-client-request-id headers.
+Success is 201 with a Graph-like fileAttachment object.
+
+Request ids, as Graph sends them (shared/graph-api.md; Microsoft's Dev
+Proxy mocks Graph the same way): every answer, to a Graph path or an
+uploadUrl, errors included, has "request-id: <a fresh GUID>" and
+"client-request-id: <the one received>", or the request-id again when
+none came (or an empty one); the error body's innerError holds both.
+Each record has "request_id": the request-id header value(s) sent (a
+string, a list when several, null when none).  PUT /_reply_ids makes
+the answers' headers hostile or broken instead (see below); innerError
+keeps the stand-in's own values.
 
 Item attachments, and what a message holds
 ------------------------------------------
@@ -205,6 +214,15 @@ an uploadUrl, not a control endpoint):
                      the next Graph request (after being recorded) gets
                      it instead of the normal answer
   DELETE /_queue     drop queued responses
+  PUT    /_reply_ids body: JSON object with "request_id" and/or
+                     "client_request_id", each a string (sent as it is,
+                     one character a byte: "\u00e9" is the byte 0xe9, a
+                     control character goes out raw), a list of strings
+                     (request_id only: one header each) or null (no such
+                     header); a key left out keeps Graph's behaviour.
+                     Every later answer sends them, until
+  DELETE /_reply_ids Graph's behaviour again.  GET /_reply_ids: the
+                     setting (null when none)
   GET    /_sessions  JSON list, oldest first, of {"id","path" (the
                      createUploadSession path, query removed),"item" (the
                      AttachmentItem as sent),"size","received" (bytes
@@ -345,6 +363,7 @@ state = {
     "config": dict(DEFAULT_CONFIG),
     "tmpdir": None,
     "parents": {},           # parent_key() -> what a message/event holds
+    "reply_ids": None,       # PUT /_reply_ids
 }
 attachment_ids = itertools.count(1)
 
@@ -972,6 +991,22 @@ def is_upload_path(path):
         urllib.parse.unquote(path))
 
 
+def check_reply_ids(obj):
+    """PUT /_reply_ids: raises ValueError for what it does not take."""
+    if not isinstance(obj, dict):
+        raise ValueError("a JSON object is expected")
+    for k, v in obj.items():
+        if k not in ("request_id", "client_request_id"):
+            raise ValueError("unknown key %r" % k)
+        vals = v if isinstance(v, list) and k == "request_id" else [v]
+        for one in vals:
+            if one is None and not isinstance(v, list):
+                continue
+            if not isinstance(one, str) or any(ord(c) > 255 for c in one):
+                raise ValueError("%s: strings of bytes (U+0000-U+00FF) "
+                                 "or null" % k)
+
+
 def fault_error(f):
     status = f["status"]
     code = f.get("code") or FAULT_CODES.get(status) or (
@@ -1002,7 +1037,9 @@ class Handler(BaseHTTPRequestHandler):
     def send_bytes(self, status, body, headers):
         self.send_response(status)
         for k, v in headers.items():
-            self.send_header(k, v)
+            # a list: the header repeated (PUT /_reply_ids)
+            for one in (v if isinstance(v, list) else [v]):
+                self.send_header(k, one)
         if status != 204:
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -1014,9 +1051,28 @@ class Handler(BaseHTTPRequestHandler):
         h.update(headers or {})
         self.send_bytes(status, json.dumps(obj).encode("utf-8"), h)
 
+    def start_ids(self, rec):
+        """Graph's ids for this answer: (request-id, client-request-id),
+        and self.id_headers, what the answer's headers say."""
+        rid = str(uuid.uuid4())
+        crid = self.headers.get("client-request-id") or rid
+        h = {"request-id": rid, "client-request-id": crid}
+        with lock:
+            o = state["reply_ids"]
+        for key, name in (("request_id", "request-id"),
+                          ("client_request_id", "client-request-id")):
+            if o and key in o:
+                if o[key] is None:
+                    del h[name]
+                else:
+                    h[name] = o[key]
+        self.id_headers = h
+        note(rec, request_id=h.get("request-id"))
+        return rid, crid
+
     def send_graph_error(self, rec, e, rid, crid):
         note(rec, status=e.status, error_code=e.code)
-        h = {"request-id": rid, "client-request-id": crid}
+        h = dict(self.id_headers)
         h.update(e.headers)
         if e.status == 405 and "Allow" not in h:
             h["Allow"] = "POST"
@@ -1037,7 +1093,7 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self.body_done = True
         if rec is not None:
-            note(rec, status=None, dropped=True)
+            note(rec, status=None, dropped=True, request_id=None)
         try:
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -1203,6 +1259,8 @@ class Handler(BaseHTTPRequestHandler):
                 elif self.command == "POST":
                     state["queue"].append(json.loads(body))
                 return self.send_json(200, state["queue"])
+        if path == "/_reply_ids":
+            return self.control_reply_ids(body)
         if path == "/_upload_config":
             return self.control_config(body)
         if path == "/_upload_faults":
@@ -1212,6 +1270,22 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_attachments":
             return self.control_attachments()
         return self.send_json(404, {"error": "no such control endpoint"})
+
+    def control_reply_ids(self, body):
+        if self.command in ("PUT", "POST"):
+            try:
+                obj = json.loads(body or b"{}")
+                check_reply_ids(obj)
+            except ValueError as e:
+                return self.send_json(400, {"error": str(e)})
+            with lock:
+                state["reply_ids"] = obj
+        elif self.command == "DELETE":
+            with lock:
+                state["reply_ids"] = None
+        with lock:
+            out = state["reply_ids"]
+        return self.send_json(200, out)
 
     def control_config(self, body):
         if self.command in ("PUT", "POST"):
@@ -1326,9 +1400,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.control()
 
         body, err = self.read_body()
-        crid = self.headers.get("client-request-id") or ""
-        rid = str(uuid.uuid4())
         rec = self.new_record(record_kind(self.command, self.path))
+        rid, crid = self.start_ids(rec)
         canned = None
         with lock:
             rec["body_b64"] = base64.b64encode(body or b"").decode("ascii")
@@ -1354,9 +1427,8 @@ class Handler(BaseHTTPRequestHandler):
             "Content-Type": "application/json;odata.metadata=minimal;"
                             "odata.streaming=true;IEEE754Compatible=false;"
                             "charset=utf-8",
-            "request-id": rid,
-            "client-request-id": crid,
         }
+        h.update(self.id_headers)
         h.update(extra)
         if status == 204:
             del h["Content-Type"]
@@ -1368,8 +1440,9 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(float(c["delay"]))
         status = int(c.get("status", 200))
         note(rec, status=status, canned=True)
-        h = {"request-id": rid, "client-request-id": crid}
+        h = dict(self.id_headers)
         h.update(c.get("headers") or {})
+        note(rec, request_id=h.get("request-id"))
         if "json" in c:
             h.setdefault("Content-Type", "application/json")
             body = json.dumps(c["json"]).encode("utf-8")
@@ -1592,9 +1665,8 @@ class Handler(BaseHTTPRequestHandler):
     # --- the uploadUrl ---------------------------------------------------
 
     def upload(self):
-        crid = self.headers.get("client-request-id") or ""
-        rid = str(uuid.uuid4())
         rec = self.new_record("upload")
+        rid, crid = self.start_ids(rec)
         path, _, query = self.path.partition("?")
         try:
             if self.headers.get("Authorization") is not None:
@@ -1641,8 +1713,7 @@ class Handler(BaseHTTPRequestHandler):
                 raise fault_error(f)
         sess.cancel()
         note(rec, status=204)
-        return self.send_bytes(204, b"", {"request-id": rid,
-                                          "client-request-id": crid})
+        return self.send_bytes(204, b"", dict(self.id_headers))
 
     def upload_put(self, rec, sess, rid, crid):
         cl = self.body_length()
@@ -1717,7 +1788,7 @@ class Handler(BaseHTTPRequestHandler):
         status, extra = result
 
         note(rec, status=status)
-        h = {"request-id": rid, "client-request-id": crid}
+        h = dict(self.id_headers)
         if status == 201:
             h["Location"] = extra["location"]
             return self.send_bytes(201, b"", h)

@@ -484,12 +484,14 @@ sub graph_queue {
     $self->graph_call('POST', '/_queue', \%canned);
 }
 
-# Forgets records, queued answers, upload sessions, upload faults and
-# what messages hold (the tokens and the upload settings stay).
+# Forgets records, queued answers, upload sessions, upload faults, the
+# request ids of graph_reply_ids() and what messages hold (the tokens
+# and the upload settings stay).
 sub graph_clear {
     my ($self) = @_;
     $self->graph_call('DELETE', '/_records');
     $self->graph_call('DELETE', '/_queue');
+    $self->graph_call('DELETE', '/_reply_ids');
     $self->graph_call('DELETE', '/_sessions');
     $self->graph_call('DELETE', '/_upload_faults');
     $self->graph_call('DELETE', '/_attachments');
@@ -574,6 +576,16 @@ sub graph_all_attachments {
 sub graph_attachment_faults {
     my ($self, @faults) = @_;
     $self->graph_call('POST', '/_upload_faults', \@faults);
+}
+
+# What the stand-in's answers say in their request-id and
+# client-request-id headers from now on: graph_reply_ids(request_id =>
+# "bytes", client_request_id => "bytes"); a list for several request-id
+# headers, undef for none; no argument: Graph's own again.
+sub graph_reply_ids {
+    my ($self, %ids) = @_;
+    return $self->graph_call('DELETE', '/_reply_ids') unless %ids;
+    $self->graph_call('PUT', '/_reply_ids', \%ids);
 }
 
 # Changes upload settings (origin, url_style, ranges_form, location,
