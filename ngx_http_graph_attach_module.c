@@ -23,6 +23,7 @@
 #include "ga_item.h"
 #include "ngx_http_graph_attach_token.h"
 #include "ngx_http_graph_attach_redis.h"
+#include "ngx_http_graph_attach_metrics.h"
 
 
 static void *ngx_http_graph_attach_create_main_conf(ngx_conf_t *cf);
@@ -212,6 +213,20 @@ static ngx_command_t  ngx_http_graph_attach_commands[] = {
       offsetof(ngx_http_graph_attach_loc_conf_t, max_files),
       NULL },
 
+    { ngx_string("graph_attach_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_graph_attach_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("graph_attach_metrics_buckets"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_graph_attach_metrics_buckets,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -261,6 +276,7 @@ ngx_http_graph_attach_create_main_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     amcf->token_zone = NULL;
+     *     amcf->metrics = NULL;
      *     amcf->used = 0;
      */
 
@@ -311,6 +327,7 @@ ngx_http_graph_attach_create_loc_conf(ngx_conf_t *cf)
      *
      *     alcf->token_key = NULL;
      *     alcf->pass = NULL;
+     *     alcf->metrics = 0;
      */
 
     alcf->enable = NGX_CONF_UNSET;
@@ -345,6 +362,10 @@ ngx_http_graph_attach_merge_loc_conf(ngx_conf_t *cf, void *parent,
     off_t                               body_max;
     ngx_http_core_loc_conf_t           *clcf;
     ngx_http_graph_attach_main_conf_t  *amcf;
+
+    if (ngx_http_graph_attach_metrics_merge(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     /* Exchange's default message size; files over the threshold need
@@ -506,6 +527,10 @@ ngx_http_graph_attach_init(ngx_conf_t *cf)
     }
 
     if (ngx_http_graph_attach_call_filter_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_graph_attach_metrics_init(cf, amcf) != NGX_OK) {
         return NGX_ERROR;
     }
 

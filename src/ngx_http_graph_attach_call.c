@@ -23,6 +23,7 @@
 
 #include "ngx_http_graph_attach.h"
 #include "ngx_http_graph_attach_call.h"
+#include "ngx_http_graph_attach_metrics.h"
 
 
 static ngx_int_t ngx_http_graph_attach_call_headers(
@@ -316,6 +317,11 @@ ngx_http_graph_attach_call_done(ngx_http_request_t *sr, void *data,
     }
 
     call->retry_after = ngx_http_graph_attach_call_retry_after(sr);
+
+    if (first) {
+        ngx_http_graph_attach_metrics_graph(sr, call->body ? call->body_len
+                                                           : 0);
+    }
 
     if (sr->upstream) {
         ngx_http_graph_attach_call_free(sr->upstream);
