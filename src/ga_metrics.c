@@ -92,6 +92,8 @@ static size_t          ga_metrics_first_class;
 
 static void ga_metrics_init(void);
 static ga_err_e ga_metrics_error_id(const ga_error_t *err);
+static uint64_t ga_metrics_fnv_list(uint64_t h, const char *(*label)(size_t),
+    size_t n);
 
 
 static void
