@@ -25,6 +25,7 @@
 #include "ga_random.h"
 #include "ngx_http_graph_attach_token.h"
 #include "ngx_http_graph_attach_redis.h"
+#include "ngx_http_graph_attach_metrics.h"
 
 
 static void *ngx_http_graph_attach_create_main_conf(ngx_conf_t *cf);
@@ -214,6 +215,20 @@ static ngx_command_t  ngx_http_graph_attach_commands[] = {
       offsetof(ngx_http_graph_attach_loc_conf_t, max_files),
       NULL },
 
+    { ngx_string("graph_attach_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_graph_attach_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("graph_attach_metrics_buckets"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_graph_attach_metrics_buckets,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -263,6 +278,7 @@ ngx_http_graph_attach_create_main_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     amcf->token_zone = NULL;
+     *     amcf->metrics = NULL;
      *     amcf->used = 0;
      */
 
@@ -313,6 +329,7 @@ ngx_http_graph_attach_create_loc_conf(ngx_conf_t *cf)
      *
      *     alcf->token_key = NULL;
      *     alcf->pass = NULL;
+     *     alcf->metrics = 0;
      */
 
     alcf->enable = NGX_CONF_UNSET;
@@ -347,6 +364,10 @@ ngx_http_graph_attach_merge_loc_conf(ngx_conf_t *cf, void *parent,
     off_t                               body_max;
     ngx_http_core_loc_conf_t           *clcf;
     ngx_http_graph_attach_main_conf_t  *amcf;
+
+    if (ngx_http_graph_attach_metrics_merge(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     /* Exchange's default message size; files over the threshold need
@@ -512,6 +533,10 @@ ngx_http_graph_attach_init(ngx_conf_t *cf)
     }
 
     if (ngx_http_graph_attach_request_id_filter_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_graph_attach_metrics_init(cf, amcf) != NGX_OK) {
         return NGX_ERROR;
     }
 

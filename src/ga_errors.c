@@ -210,6 +210,9 @@ static const ga_error_t  ga_errors[GA_ERR_LAST] = {
         "The contentType, isInline and contentId fields are for files, "
         "not for an item." },
 
+    [GA_ERR_METRICS_METHOD] = { 405, "MethodNotAllowed",
+        "The metrics are read with GET or HEAD." },
+
     [GA_ERR_NGINX_BAD_REQUEST] = { 400, "BadRequest",
         "The request could not be read." },
     [GA_ERR_NGINX_FORBIDDEN] = { 403, "Forbidden",

@@ -115,6 +115,9 @@ typedef enum {
     GA_ERR_ITEM_PART_TYPE,
     GA_ERR_FIELD_NOT_FOR_ITEM,
 
+    /* the graph_attach_metrics location */
+    GA_ERR_METRICS_METHOD,
+
     /* responses nginx made itself, by status */
     GA_ERR_NGINX_BAD_REQUEST,
     GA_ERR_NGINX_FORBIDDEN,

@@ -43,6 +43,9 @@ typedef struct {
 
     ngx_flag_t                 simd;               /* graph_attach_simd */
 
+    /* graph_attach_metrics and its zones (_metrics.c); NULL: none */
+    struct ngx_http_graph_attach_metrics_s  *metrics;
+
     ngx_flag_t                 used;         /* graph_attach on somewhere */
     ngx_flag_t                 sha256;            /* $graph_attach_sha256 */
 } ngx_http_graph_attach_main_conf_t;
@@ -94,6 +97,8 @@ typedef struct {
     ngx_uint_t                 max_fields;
     ngx_uint_t                 max_files;
     size_t                     max_item_size;
+
+    ngx_flag_t                 metrics;       /* graph_attach_metrics here */
 } ngx_http_graph_attach_loc_conf_t;
 
 

@@ -23,6 +23,7 @@
 
 #include "ngx_http_graph_attach.h"
 #include "ngx_http_graph_attach_call.h"
+#include "ngx_http_graph_attach_metrics.h"
 
 
 static ngx_int_t ngx_http_graph_attach_call_headers(
@@ -326,6 +327,11 @@ ngx_http_graph_attach_call_done(ngx_http_request_t *sr, void *data,
         (void) ngx_http_graph_attach_graph_request_id(call->request,
                                                       &sr->headers_out.headers,
                                                       call->ctx);
+    }
+
+    if (first) {
+        ngx_http_graph_attach_metrics_graph(sr, call->body ? call->body_len
+                                                           : 0);
     }
 
     if (sr->upstream) {

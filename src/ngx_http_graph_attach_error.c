@@ -54,7 +54,8 @@ ngx_int_t
 ngx_http_graph_attach_send_error(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx)
 {
-    ngx_str_t  json, value;
+    ngx_str_t                          json, value;
+    ngx_http_graph_attach_loc_conf_t  *alcf;
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "graph_attach: %ui %s", ctx->error.status,
@@ -65,7 +66,16 @@ ngx_http_graph_attach_send_error(ngx_http_request_t *r,
     }
 
     if (ctx->error.status == NGX_HTTP_NOT_ALLOWED) {
-        ngx_str_set(&value, "POST");
+        alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
+
+        /* the metrics are read, attachments written */
+
+        if (alcf->metrics) {
+            ngx_str_set(&value, "GET, HEAD");
+
+        } else {
+            ngx_str_set(&value, "POST");
+        }
 
         if (ngx_http_graph_attach_push_header(&r->headers_out.headers,
                                               "Allow", NULL, &value)
@@ -243,7 +253,7 @@ ngx_http_graph_attach_error_header_filter(ngx_http_request_t *r)
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
 
-    if (!alcf->enable) {
+    if (!alcf->enable && !alcf->metrics) {
         return ngx_http_next_header_filter(r);
     }
 

@@ -18,6 +18,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_graph_attach_redis_int.h"
+#include "ngx_http_graph_attach_metrics.h"
 
 
 static ngx_http_graph_attach_redis_worker_t *
@@ -123,6 +124,9 @@ ngx_http_graph_attach_redis_worker(ngx_cycle_t *cycle,
     rw->drop_event.data = rw;
     rw->drop_event.log = cycle->log;
 
+    /* not what a worker of this slot said before it died */
+    ngx_http_graph_attach_metrics_redis(cycle, s, 0);
+
     return rw;
 }
 
@@ -153,6 +157,8 @@ ngx_http_graph_attach_redis_exit_process(ngx_cycle_t *cycle)
         }
 
         rw->exiting = 1;
+
+        ngx_http_graph_attach_metrics_redis(cycle, sp[i], 0);
 
         if (rw->reconnect_timer.timer_set) {
             ngx_del_timer(&rw->reconnect_timer);
@@ -493,6 +499,9 @@ ngx_http_graph_attach_redis_closed(ngx_http_graph_attach_redis_worker_t *rw,
     rw->state = NGX_HTTP_GRAPH_ATTACH_REDIS_IDLE;
     rw->dropping = 0;
 
+    ngx_http_graph_attach_metrics_redis((ngx_cycle_t *) ngx_cycle, rw->server,
+                                        0);
+
     /* every command has had its (NULL) reply by now */
     ngx_queue_init(&rw->cmds);
     rw->user_cmds = 0;
@@ -623,6 +632,9 @@ ngx_http_graph_attach_redis_ready(ngx_http_graph_attach_redis_worker_t *rw)
 {
     rw->state = NGX_HTTP_GRAPH_ATTACH_REDIS_READY;
     rw->backoff = NGX_HTTP_GRAPH_ATTACH_REDIS_BACKOFF_MIN;
+
+    ngx_http_graph_attach_metrics_redis((ngx_cycle_t *) ngx_cycle, rw->server,
+                                        1);
 
     if (!rw->down) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, rw->log, 0,

@@ -96,5 +96,13 @@ void ngx_http_graph_attach_redis_error_code(struct redisReply *reply,
 ngx_str_t *ngx_http_graph_attach_redis_id(
     ngx_http_graph_attach_redis_server_t *server);
 
+/*
+ * What the metrics call the server (graph_attach_redis_up{redis}): its
+ * address, or its Sentinel master's name, as configured; NULL when no
+ * graph_attach location uses it
+ */
+ngx_str_t *ngx_http_graph_attach_redis_label(
+    ngx_http_graph_attach_redis_server_t *server);
+
 
 #endif /* _NGX_HTTP_GRAPH_ATTACH_REDIS_H_INCLUDED_ */

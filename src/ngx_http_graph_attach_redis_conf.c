@@ -721,3 +721,14 @@ ngx_http_graph_attach_redis_id(ngx_http_graph_attach_redis_server_t *server)
 {
     return &server->id;
 }
+
+
+ngx_str_t *
+ngx_http_graph_attach_redis_label(ngx_http_graph_attach_redis_server_t *server)
+{
+    if (!server->used) {
+        return NULL;
+    }
+
+    return server->sentinels ? &server->master : &server->addr.name;
+}

@@ -26,6 +26,7 @@
 
 #include "ngx_http_graph_attach.h"
 #include "ngx_http_graph_attach_plan.h"
+#include "ngx_http_graph_attach_metrics.h"
 #include "ga_json.h"
 #include "ga_upload.h"
 
@@ -354,6 +355,9 @@ ngx_http_graph_attach_session_created(ngx_http_graph_attach_session_t *s)
         return NGX_OK;
     }
 
+    ngx_http_graph_attach_metrics_session(s->request,
+                                          GA_METRICS_SESSION_CREATED);
+
     rc = ga_upload_session_parse(call->answer.data, call->answer.len, url,
                                  &len, &s->offset);
 
@@ -590,6 +594,25 @@ ngx_http_graph_attach_session_fail(ngx_http_graph_attach_session_t *s,
 static void
 ngx_http_graph_attach_session_finish(ngx_http_graph_attach_session_t *s)
 {
+    ga_metrics_session_e  result;
+
+    /* attached, even if the client left meanwhile (the plan undoes it) */
+
+    if (s->result.id.len) {
+        result = GA_METRICS_SESSION_COMPLETED;
+
+    } else if (s->result.failed == GA_ERR_UPLOAD_OUTCOME_UNKNOWN) {
+        result = GA_METRICS_SESSION_UNKNOWN;
+
+    } else if (s->plan->client_gone) {
+        result = GA_METRICS_SESSION_CANCELLED;
+
+    } else {
+        result = GA_METRICS_SESSION_FAILED;
+    }
+
+    ngx_http_graph_attach_metrics_session(s->request, result);
+
     s->plan->session = NULL;
 
     ngx_http_graph_attach_plan_session_done(s->plan, &s->result);

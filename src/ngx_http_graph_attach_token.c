@@ -22,6 +22,7 @@
 #include "ngx_http_graph_attach_redis.h"
 #include "ngx_http_graph_attach_token.h"
 #include "ngx_http_graph_attach_token_cache.h"
+#include "ngx_http_graph_attach_metrics.h"
 #include "ga_token.h"
 
 
@@ -119,6 +120,7 @@ ngx_http_graph_attach_token_get(ngx_http_request_t *r, ngx_str_t *key,
     if (ngx_http_graph_attach_token_check(r, key) != NGX_OK
         || ngx_http_graph_attach_token_cache_key(r, key, &ckey) != NGX_OK)
     {
+        ngx_http_graph_attach_metrics_token(r, GA_METRICS_TOKEN_ERROR);
         w->rc = NGX_ERROR;
         return NGX_ERROR;
     }
@@ -140,17 +142,22 @@ ngx_http_graph_attach_token_get(ngx_http_request_t *r, ngx_str_t *key,
                                                 ckey.len - key->len, hash);
         }
 
+        ngx_http_graph_attach_metrics_token(r, refresh
+                                               ? GA_METRICS_TOKEN_REFRESH
+                                               : GA_METRICS_TOKEN_HIT);
         break;
 
     case NGX_DECLINED:
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "graph_attach: token \"%V\": cached miss", key);
+        ngx_http_graph_attach_metrics_token(r, GA_METRICS_TOKEN_ERROR);
         break;
 
     case NGX_AGAIN:
         return ngx_http_graph_attach_token_wait(r, key, &ckey, hash, w);
 
     default: /* NGX_ERROR */
+        ngx_http_graph_attach_metrics_token(r, GA_METRICS_TOKEN_ERROR);
         break;
     }
 
@@ -228,6 +235,7 @@ ngx_http_graph_attach_token_wait(ngx_http_request_t *r, ngx_str_t *key,
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
+        ngx_http_graph_attach_metrics_token(r, GA_METRICS_TOKEN_ERROR);
         w->rc = NGX_ERROR;
         return NGX_ERROR;
     }
@@ -261,10 +269,12 @@ ngx_http_graph_attach_token_wait(ngx_http_request_t *r, ngx_str_t *key,
                        "graph_attach: token \"%V\": redis unavailable, "
                        "serving stale", key);
 
+        ngx_http_graph_attach_metrics_token(r, GA_METRICS_TOKEN_STALE);
         w->rc = NGX_OK;
         return NGX_OK;
     }
 
+    ngx_http_graph_attach_metrics_token(r, GA_METRICS_TOKEN_ERROR);
     w->rc = NGX_ERROR;
     w->retry_after = ngx_http_graph_attach_redis_retry_after(alcf->redis);
 
@@ -573,6 +583,7 @@ ngx_http_graph_attach_token_wake(ngx_http_graph_attach_token_lookup_t *lk,
 {
     u_char                            *p;
     ngx_str_t                          stale;
+    ga_metrics_token_e                 result;
     ngx_http_request_t                *r;
     ngx_http_graph_attach_loc_conf_t  *alcf;
 
@@ -580,6 +591,7 @@ ngx_http_graph_attach_token_wake(ngx_http_graph_attach_token_lookup_t *lk,
 
     w->rc = rc;
     w->retry_after = NGX_HTTP_GRAPH_ATTACH_TOKEN_NEGATIVE;
+    result = GA_METRICS_TOKEN_ERROR;
 
     if (rc == NGX_OK) {
         p = ngx_pnalloc(r->pool, token->len);
@@ -591,6 +603,7 @@ ngx_http_graph_attach_token_wake(ngx_http_graph_attach_token_lookup_t *lk,
             ngx_memcpy(p, token->data, token->len);
             w->token.len = token->len;
             w->token.data = p;
+            result = GA_METRICS_TOKEN_MISS;
         }
 
     } else if (rc == NGX_ERROR) {
@@ -608,6 +621,7 @@ ngx_http_graph_attach_token_wake(ngx_http_graph_attach_token_lookup_t *lk,
 
             w->rc = NGX_OK;
             w->token = stale;
+            result = GA_METRICS_TOKEN_STALE;
 
         } else {
             alcf = ngx_http_get_module_loc_conf(r,
@@ -616,6 +630,8 @@ ngx_http_graph_attach_token_wake(ngx_http_graph_attach_token_lookup_t *lk,
                           ngx_http_graph_attach_redis_retry_after(alcf->redis);
         }
     }
+
+    ngx_http_graph_attach_metrics_token(r, result);
 
     w->handler(w);
 }

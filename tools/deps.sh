@@ -8,7 +8,8 @@ pkgs="build-essential nginx-core nginx-dev libhiredis-dev libcjson-dev
       libssl-dev redis-server python3 curl perl libwww-perl
       libtest-base-perl valgrind clang libclang-rt-14-dev
       python3-requests golang-go nodejs
-      python3-urllib3 python3-httpx python3-aiohttp chromium"
+      python3-urllib3 python3-httpx python3-aiohttp chromium
+      python3-prometheus-client"
 
 missing=
 for p in $pkgs; do
