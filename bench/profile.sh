@@ -496,6 +496,8 @@ kill "$redis_pid" 2>/dev/null || true; wait "$redis_pid" 2>/dev/null || true; re
 if [ "${BENCH_SESSIONS:-0}" = 1 ]; then
     say ""
     say "upload sessions: bench/sessions.sh with client_body_buffer_size ${BENCH_BODY_BUFFER:-4m}, ${BENCH_CONCURRENCY:-16} concurrent"
+    # its own servroot: sessions.sh starts by emptying it
+    BENCH_DIR="$dir/sessions" \
     BENCH_BODY_BUFFER=${BENCH_BODY_BUFFER:-4m} BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-16} \
         "$root/bench/sessions.sh" | tee "$dir/sessions.txt" | sed 's/^/  /'
     thr=$(awk -F'|' '$2 ~ /^ throughput / { print $5 }' "$dir/sessions.txt" | tr -d ' ')
