@@ -113,6 +113,9 @@ static gab_conf_cmd_t  gab_conf_broker_cmds[] = {
 
     { "backoff_max", gab_conf_set_msec, offsetof(gab_conf_t, backoff_max) },
 
+    { "check_interval", gab_conf_set_msec,
+      offsetof(gab_conf_t, check_interval) },
+
     { "log_level", gab_conf_set_level, offsetof(gab_conf_t, log_level) },
 
     { NULL, NULL, 0 }
@@ -172,6 +175,7 @@ gab_conf_parse(const char *text, size_t len, const char *file,
     conf->lock_ttl = -1;
     conf->backoff_min = -1;
     conf->backoff_max = -1;
+    conf->check_interval = -1;
     conf->log_level = -1;
 
     conf->file = strdup(file);
@@ -554,6 +558,7 @@ gab_conf_finish(gab_conf_ctx_t *ctx)
     gab_conf_default(lock_ttl, 30000, 1000, 3600000, "1s to 1h");
     gab_conf_default(backoff_min, 1000, 100, 3600000, "100ms to 1h");
     gab_conf_default(backoff_max, 300000, 100, 86400000, "100ms to 24h");
+    gab_conf_default(check_interval, 60000, 1000, 3600000, "1s to 1h");
 
 #undef gab_conf_default
 

@@ -77,6 +77,7 @@ typedef struct {
     int64_t             lock_ttl;
     int64_t             backoff_min;
     int64_t             backoff_max;
+    int64_t             check_interval;
     int                 log_level;
 
     gab_tenant_conf_t  *tenants;

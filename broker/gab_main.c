@@ -103,6 +103,7 @@ static const char  gab_usage[] =
 "        # authority = https://login.microsoftonline.com\n"
 "        # skew = 60s, timeout = 10s, connect_timeout = 5s\n"
 "        # lock_ttl = 30s, backoff_min = 1s, backoff_max = 5m\n"
+"        # check_interval = 60s (how often a fresh token is looked at)\n"
 "        # log_level = info (error, warn, info, debug)\n"
 "\n"
 "        [tenant contoso]\n"
@@ -308,6 +309,7 @@ gab_main_loop(gab_broker_t *b)
     int             running, left;
     char            drain[64];
     size_t          i;
+    unsigned        recoveries;
     int64_t         now, next, timeout;
     CURLMsg        *msg;
     CURLcode        result;
@@ -317,6 +319,8 @@ gab_main_loop(gab_broker_t *b)
     wfd.fd = gab_signal_pipe[0];
     wfd.events = CURL_WAIT_POLLIN;
     wfd.revents = 0;
+
+    recoveries = b->redis.recoveries;
 
     while (!gab_quit) {
 
@@ -332,6 +336,20 @@ gab_main_loop(gab_broker_t *b)
 
             if (t->state == GAB_TENANT_IDLE && t->next <= now) {
                 gab_tenant_run(b, t);
+            }
+        }
+
+        /* back from an outage: Redis may have come back empty */
+
+        if (b->redis.recoveries != recoveries) {
+            recoveries = b->redis.recoveries;
+
+            for (i = 0; i < b->ntenants; i++) {
+                t = &b->tenants[i];
+
+                if (t->state == GAB_TENANT_IDLE && !t->holding) {
+                    t->next = now;
+                }
             }
         }
 

@@ -94,6 +94,7 @@ gab_redis_ready(gab_redis_t *rd, const gab_conf_t *conf, int64_t now)
 
     if (rd->down) {
         gab_log_info("redis \"%s\" is available again", rd->name);
+        rd->recoveries++;
 
     } else if (!rd->connected) {
         gab_log_info("redis \"%s\": connected", rd->name);

@@ -47,6 +47,7 @@ typedef struct {
     int            down;        /* an outage was logged */
     int            connected;   /* once: "connected" was logged */
     unsigned       failures;
+    unsigned       recoveries;  /* outages that ended */
     int64_t        retry_at;    /* ms: no connect before */
     char           name[GAB_VALUE_MAX + 16];
 } gab_redis_t;

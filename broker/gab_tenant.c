@@ -52,6 +52,8 @@ static void gab_tenant_withhold(gab_tenant_t *t, char *s);
 static void gab_tenant_failed(gab_broker_t *b, gab_tenant_t *t,
     const char *what, int64_t retry_after, int remote);
 static void gab_tenant_release(gab_broker_t *b, gab_tenant_t *t);
+static void gab_tenant_wait(gab_broker_t *b, gab_tenant_t *t, int64_t now,
+    int64_t refresh_at);
 static char *gab_tenant_concat(const char *a, const char *b, const char *c,
     const char *d);
 
@@ -131,7 +133,7 @@ gab_tenant_run(gab_broker_t *b, gab_tenant_t *t)
 
     if (rc == GAB_TENANT_FRESH) {
         t->failures = 0;
-        t->next = refresh_at + (int64_t) (gab_random() * 250);
+        gab_tenant_wait(b, t, now, refresh_at);
         return;
     }
 
@@ -174,9 +176,13 @@ gab_tenant_run(gab_broker_t *b, gab_tenant_t *t)
     if (rc != GAB_TENANT_DUE) {
         gab_tenant_release(b, t);
 
-        t->next = (rc == GAB_TENANT_FRESH)
-                  ? refresh_at + (int64_t) (gab_random() * 250)
-                  : now + 1000;
+        if (rc == GAB_TENANT_FRESH) {
+            gab_tenant_wait(b, t, now, refresh_at);
+
+        } else {
+            t->next = now + 1000;
+        }
+
         return;
     }
 
@@ -498,7 +504,7 @@ gab_tenant_store(gab_broker_t *b, gab_tenant_t *t, gab_response_t *r)
 
         t->failures = 0;
         gab_tenant_release(b, t);
-        t->next = m.refresh_at + (int64_t) (gab_random() * 250);
+        gab_tenant_wait(b, t, now, m.refresh_at);
         return;
 
     case GAB_REDIS_NOT_OURS:
@@ -648,6 +654,24 @@ gab_tenant_failed(gab_broker_t *b, gab_tenant_t *t, const char *what,
                   (double) delay / 1000, left[0] ? "; " : "", left);
 
     t->next = now + delay;
+}
+
+
+/*
+ * until the refresh, or check_interval: a Redis that restarted empty, or
+ * a token deleted by hand, is written again within that
+ */
+
+static void
+gab_tenant_wait(gab_broker_t *b, gab_tenant_t *t, int64_t now,
+    int64_t refresh_at)
+{
+    int64_t  check;
+
+    check = now + b->conf.check_interval;
+
+    t->next = (refresh_at < check) ? refresh_at : check;
+    t->next += (int64_t) (gab_random() * 250);
 }
 
 

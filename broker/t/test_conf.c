@@ -79,6 +79,7 @@ test_defaults(void)
     is_int(conf.lock_ttl, 30000, "lock_ttl 30s");
     is_int(conf.backoff_min, 1000, "backoff_min 1s");
     is_int(conf.backoff_max, 300000, "backoff_max 5m");
+    is_int(conf.check_interval, 60000, "check_interval 1m");
     is_int(conf.log_level, GAB_LOG_INFO, "log_level info");
 
     t = &conf.tenants[0];
@@ -123,6 +124,7 @@ test_full(void)
         "lock_ttl = 1h\r\n"
         "backoff_min = 100ms\r\n"
         "backoff_max = 10s\r\n"
+        "check_interval = 5s\r\n"
         "log_level = debug\r\n"
         "\r\n"
         "[ tenant   fabrikam ]\r\n"
@@ -163,6 +165,7 @@ test_full(void)
     is_int(conf.lock_ttl, 3600000, "lock_ttl 1h");
     is_int(conf.backoff_min, 100, "backoff_min");
     is_int(conf.backoff_max, 10000, "backoff_max");
+    is_int(conf.check_interval, 5000, "check_interval");
     is_int(conf.log_level, GAB_LOG_DEBUG, "log_level debug");
     is_int(conf.ntenants, 2, "two tenants");
 
@@ -181,13 +184,13 @@ test_full(void)
        "scope");
     ok(strcmp(t->authority, "http://127.0.0.1:8081") == 0,
        "tenant authority: loopback http");
-    is_int(t->line, 19, "section line (CRLF lines)");
+    is_int(t->line, 20, "section line (CRLF lines)");
 
     t = &conf.tenants[1];
 
     ok(strcmp(t->authority, "https://login.microsoftonline.us") == 0,
        "second tenant: the [broker] authority");
-    is_int(t->line, 29, "second section line");
+    is_int(t->line, 30, "second section line");
 
     gab_conf_free(&conf);
 }
@@ -276,6 +279,8 @@ test_errors(void)
             "backoff_max is less than backoff_min", "backoff_max < min");
     refused("[broker]\nlock_ttl = 500ms\n" TENANT, "lock_ttl must be",
             "lock_ttl 500ms");
+    refused("[broker]\ncheck_interval = 500ms\n" TENANT,
+            "check_interval must be from 1s to 1h", "check_interval 500ms");
     refused("[broker]\nlog_level = verbose\n" TENANT, "log_level is",
             "log_level verbose");
     refused("[broker]\nca_file = certs.pem\n" TENANT,
