@@ -3,8 +3,9 @@
 # token written by another asks for none, the holder killed (SIGKILL:
 # another takes over when its lock expires) or stopped (SIGTERM: its lock
 # is released, the takeover is at once), and a slow holder whose lock
-# expired during its request: the fence keeps it from overwriting the
-# token of the broker that took over.
+# expired during its request: the lock check keeps it from overwriting
+# the token of the broker that took over; and the fence alone, when the
+# lock holds the slow broker's value again but a newer fence was drawn.
 
 use strict;
 use warnings;
@@ -20,7 +21,7 @@ $t->start_redis;
 my $b = GraphAttach::Broker->new($t);
 
 my $CLIENT = $GraphAttach::Broker::CLIENT;
-my @names = qw(race kill term fence);
+my @names = qw(race kill term fence fence2);
 my %T;
 @T{@names} = map { sprintf('%08d-86f1-41af-91ab-2d7cd011db47', $_) }
              1 .. @names;
@@ -186,6 +187,33 @@ sub holder {
     like($b->log('slow'), qr/lock_ttl 1000 ms is not longer than timeout 10000 ms/,
          'slow: warned that its lock_ttl is shorter than its timeout');
     $b->stop_broker($_) for qw(slow fast);
+}
+
+# --- the fence alone: the lock is the holder's again, the fence is not ----
+
+{
+    # the lock check above already stops a slow holder; here the test
+    # plays a holder with the same lock value that drew a newer fence
+    # while slow waited, so that only the fence can tell
+    $b->queue(tenant => $T{fence2}, delay => 3, count => 1);
+    $b->start_broker('lone', conf('lone', 'fence2', lock_ttl => '1s',
+                                  timeout => '10s'));
+    my $lock;
+    $t->wait_for(sub { $lock = $t->redis('GET', 'graph:token:fence2:lock') }, 5);
+    ok($lock, 'lone holds the lock while its request waits');
+    is($t->redis('GET', 'graph:token:fence2:fence'), '1', 'fence 1');
+    $t->wait_for(sub { !defined $t->redis('GET', 'graph:token:fence2:lock') }, 3);
+    $t->redis('SET', 'graph:token:fence2:lock', $lock, 'PX', 10000);
+    $t->redis('INCR', 'graph:token:fence2:fence');
+
+    ok($b->wait_log('lone', qr/tenant "fence2": the lock was lost during the request \(a newer holder drew a fence\): the token is not written/, 6),
+       'the fence is newer than lone\'s: not written');
+    is($t->redis('GET', 'graph:token:fence2'), undef, 'nothing in redis');
+    $t->redis('DEL', 'graph:token:fence2:lock');
+    my $tok = $b->wait_token('graph:token:fence2', 6);
+    ok($tok, 'once the lock is free, lone writes a token');
+    is($b->meta('graph:token:fence2')->{fence}, 3, 'under a fence of its own, 3');
+    $b->stop_broker('lone');
 }
 
 $b->done;
