@@ -25,7 +25,9 @@
  * the token requests of all tenants run at once on a curl multi handle
  * (a slow endpoint delays only its tenant, for at most "timeout"); Redis
  * calls are blocking, each bounded by "redis_timeout".  Signals only set
- * a flag and write to a pipe that curl_multi_poll() watches.
+ * a flag and write to a pipe that curl_multi_poll() watches, and they
+ * are blocked but during that wait: a blocking call is never cut short
+ * by one (hiredis takes an interrupted connect for a failed one).
  */
 
 
@@ -309,6 +311,7 @@ gab_main_loop(gab_broker_t *b)
     int             running, left;
     char            drain[64];
     size_t          i;
+    sigset_t        set;
     unsigned        recoveries;
     int64_t         now, next, timeout;
     CURLMsg        *msg;
@@ -321,6 +324,13 @@ gab_main_loop(gab_broker_t *b)
     wfd.revents = 0;
 
     recoveries = b->redis.recoveries;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+
+    sigprocmask(SIG_BLOCK, &set, NULL);
 
     while (!gab_quit) {
 
@@ -389,9 +399,15 @@ gab_main_loop(gab_broker_t *b)
             timeout = 0;
         }
 
+        /* a signal pending since is delivered here, and wakes the poll */
+
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
+
         if (!gab_quit && !gab_reload) {
             curl_multi_poll(b->multi, &wfd, 1, (int) timeout, NULL);
         }
+
+        sigprocmask(SIG_BLOCK, &set, NULL);
 
         while (read(gab_signal_pipe[0], drain, sizeof(drain)) > 0) {
             /* void */
@@ -580,6 +596,7 @@ gab_main_signals(void)
     memset(&sa, 0, sizeof(struct sigaction));
     sigemptyset(&sa.sa_mask);
     sa.sa_handler = gab_main_signal;
+    sa.sa_flags = SA_RESTART;
 
     if (sigaction(SIGTERM, &sa, NULL) == -1
         || sigaction(SIGINT, &sa, NULL) == -1

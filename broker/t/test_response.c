@@ -189,8 +189,8 @@ test_error(void)
         diag("\"%s\"", r.error);
     }
 
-    parse("{\"error\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-          "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}", 400, &r);
+    parse("{\"error\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+          "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}", 400, &r);
     is_int(strlen(r.error), sizeof(r.error) - 1, "a long error is cut");
 
     parse("{\"error\":{\"code\":\"nested\"}}", 400, &r);
