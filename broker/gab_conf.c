@@ -319,7 +319,7 @@ static int
 gab_conf_section(gab_conf_ctx_t *ctx, char *p)
 {
     char               *last, *name;
-    size_t              n;
+    size_t              n, i;
     gab_conf_t         *conf;
     gab_tenant_conf_t  *t;
 
@@ -375,10 +375,10 @@ gab_conf_section(gab_conf_ctx_t *ctx, char *p)
                               "digits, \"_\", \".\" or \"-\"", GAB_NAME_MAX);
     }
 
-    for (t = conf->tenants; t < conf->tenants + conf->ntenants; t++) {
-        if (strcmp(t->name, name) == 0) {
+    for (i = 0; i < conf->ntenants; i++) {
+        if (strcmp(conf->tenants[i].name, name) == 0) {
             return gab_conf_error(ctx, "[tenant %s] is duplicate (line %u)",
-                                  name, t->line);
+                                  name, conf->tenants[i].line);
         }
     }
 
