@@ -1,9 +1,14 @@
 # graph-attach: build, test and demo entry points.
 #
 #   make                 build build/ngx_http_graph_attach_module.so
+#   make broker          build build/graph-attach-broker (the token broker)
 #   make test            install what is missing, build, run every test
 #   make run             demo on 127.0.0.1:8080 (Ctrl-C stops it)
-#   make unit            C unit tests of the pure parsers and encoders (ASan)
+#   make unit            C unit tests of the pure parsers and encoders (ASan),
+#                        the module's and the broker's
+#   make broker-unit     the broker's unit tests alone
+#   make install-broker  the broker, its systemd unit, sysusers.d entry and
+#                        example config under DESTDIR
 #   make test-valgrind   the nginx suite with nginx under valgrind
 #   make fuzz            libFuzzer targets for a bounded time
 #   make bench-base64    GB/s of each base64 encoder on this CPU
@@ -33,10 +38,36 @@ PURE_LIBS   := -lcjson -lcrypto
 BENCH_CFLAGS := -std=c99 -D_DEFAULT_SOURCE -g -O2 -Wall -Wextra -Isrc
 BENCH_RUNS   ?= 21
 
+# the token broker: a daemon of its own (broker/), linked with libcurl,
+# hiredis, cJSON and libcrypto; ga_token.c checks each token it writes
+# the way the module will read it
+BROKER       := $(BUILD)/graph-attach-broker
+BROKER_SRCS  := $(wildcard broker/gab_*.c) src/ga_token.c
+BROKER_HDRS  := $(wildcard broker/gab_*.h) src/ga_token.h
+BROKER_LIBS  := -lcurl -lhiredis -lcjson -lcrypto
+CFLAGS       ?= -g -O2
+BROKER_CFLAGS := -std=c99 -D_DEFAULT_SOURCE -Wall -Wextra \
+                 -Wno-unused-parameter -Isrc -Ibroker
+
+# what the broker's unit tests link: the parts without network or Redis
+BROKER_PURE  := broker/gab_conf.c broker/gab_buf.c broker/gab_schedule.c \
+                broker/gab_response.c broker/gab_value.c broker/gab_jwt.c \
+                broker/gab_credential.c src/ga_token.c
+BROKER_UNIT_SRCS := $(wildcard broker/t/test_*.c)
+BROKER_UNIT_BINS := $(patsubst broker/t/%.c,$(BUILD)/broker-unit/%,\
+                                $(BROKER_UNIT_SRCS))
+
+DESTDIR     ?=
+SBINDIR     ?= /usr/sbin
+UNITDIR     ?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+SYSCONFDIR  ?= /etc
+
 PROVE       ?= prove
 PROVE_FLAGS ?=
 
-.PHONY: all deps test unit t run test-valgrind fuzz bench-base64 clean
+.PHONY: all deps test unit t run test-valgrind fuzz bench-base64 clean \
+        broker broker-unit install-broker
 
 all: $(MODULE)
 
@@ -57,14 +88,41 @@ $(BUILD)/unit/%: t/unit/%.c $(PURE_SRCS) $(wildcard src/ga_*.h t/unit/*.h)
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(PURE_SRCS) $(PURE_LIBS)
 
-unit: $(UNIT_BINS)
-	$(PROVE) $(PROVE_FLAGS) -e '' $(UNIT_BINS)
+unit: $(UNIT_BINS) $(BROKER_UNIT_BINS)
+	$(PROVE) $(PROVE_FLAGS) -e '' $(UNIT_BINS) $(BROKER_UNIT_BINS)
 
-t: $(MODULE)
+broker: $(BROKER)
+
+$(BROKER): $(BROKER_SRCS) $(BROKER_HDRS)
+	@mkdir -p $(BUILD)
+	$(CC) $(CPPFLAGS) $(BROKER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@.tmp \
+	    $(BROKER_SRCS) $(BROKER_LIBS)
+	mv -f $@.tmp $@
+
+$(BUILD)/broker-unit/%: broker/t/%.c $(BROKER_PURE) $(BROKER_HDRS) \
+                        $(wildcard broker/t/*.h) \
+                        $(wildcard t/unit/*.h)
+	@mkdir -p $(BUILD)/broker-unit
+	$(CC) $(UNIT_CFLAGS) -Ibroker -o $@ $< $(BROKER_PURE) -lcjson -lcrypto
+
+broker-unit: $(BROKER_UNIT_BINS)
+	$(PROVE) $(PROVE_FLAGS) -e '' $(BROKER_UNIT_BINS)
+
+install-broker: $(BROKER)
+	install -D -m 0755 $(BROKER) $(DESTDIR)$(SBINDIR)/graph-attach-broker
+	install -D -m 0644 broker/graph-attach-broker.service \
+	    $(DESTDIR)$(UNITDIR)/graph-attach-broker.service
+	install -D -m 0644 broker/graph-attach-broker.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/graph-attach-broker.conf
+	install -D -m 0644 broker/graph-attach-broker.conf.example \
+	    $(DESTDIR)$(SYSCONFDIR)/graph-attach/broker.conf
+
+t: $(MODULE) $(BROKER)
 	$(PROVE) $(PROVE_FLAGS) t/
 
 test: deps
 	$(MAKE) all
+	$(MAKE) broker
 	$(MAKE) unit
 	$(MAKE) t
 

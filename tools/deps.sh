@@ -5,7 +5,7 @@
 set -eu
 
 pkgs="build-essential nginx-core nginx-dev libhiredis-dev libcjson-dev
-      libssl-dev redis-server python3 curl perl libwww-perl
+      libssl-dev libcurl4-openssl-dev redis-server python3 curl perl libwww-perl
       libtest-base-perl valgrind clang libclang-rt-14-dev
       python3-requests golang-go nodejs
       python3-urllib3 python3-httpx python3-aiohttp chromium
