@@ -265,6 +265,7 @@ ngx_int_t ngx_http_graph_attach_request_id(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx);
 ngx_int_t ngx_http_graph_attach_graph_request_id(ngx_http_request_t *r,
     ngx_list_t *headers, ngx_http_graph_attach_ctx_t *ctx);
+ngx_http_graph_attach_ctx_t *ngx_http_graph_attach_ids(ngx_http_request_t *r);
 ngx_int_t ngx_http_graph_attach_request_id_filter_init(ngx_conf_t *cf);
 
 /* ngx_http_graph_attach_error.c */

@@ -24,7 +24,10 @@
  * Both are response headers of every answer of a graph_attach location
  * (the header filter here replaces whatever the upstream sent under
  * these names), and $graph_attach_request_id,
- * $graph_attach_graph_request_id for the access log.
+ * $graph_attach_graph_request_id for the access log.  They outlive an
+ * internal redirect (error_page, a named location), which clears every
+ * module's ctx: the answer of the location the request ends in, and its
+ * log line, still carry the ids Graph saw (_ids()).
  */
 
 
@@ -38,6 +41,9 @@
 #include "ga_request_id.h"
 
 
+static ngx_int_t ngx_http_graph_attach_ids_keep(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx);
+static void ngx_http_graph_attach_ids_cleanup(void *data);
 static ngx_table_elt_t *ngx_http_graph_attach_header_once(ngx_list_t *list,
     ngx_str_t *name);
 static void ngx_http_graph_attach_hide_headers(ngx_list_t *list,
@@ -65,12 +71,25 @@ ngx_int_t
 ngx_http_graph_attach_request_id(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t *ctx)
 {
-    u_char           *p;
-    ngx_table_elt_t  *h;
-    u_char            rnd[16];
+    u_char                       *p;
+    ngx_table_elt_t              *h;
+    ngx_http_graph_attach_ctx_t  *prev;
+    u_char                        rnd[16];
 
     if (ctx->request_id.len) {
         return NGX_OK;
+    }
+
+    prev = ngx_http_graph_attach_ids(r);
+
+    if (prev && prev != ctx && prev->request_id.len) {
+
+        /* after an internal redirect: the ids chosen before it */
+
+        ctx->request_id = prev->request_id;
+        ctx->graph_request_id = prev->graph_request_id;
+
+        return ngx_http_graph_attach_ids_keep(r, ctx);
     }
 
     p = ngx_pnalloc(r->pool, GA_REQUEST_ID_LEN);
@@ -101,7 +120,64 @@ ngx_http_graph_attach_request_id(ngx_http_request_t *r,
     ctx->request_id.data = p;
     ctx->request_id.len = GA_REQUEST_ID_LEN;
 
+    return ngx_http_graph_attach_ids_keep(r, ctx);
+}
+
+
+/*
+ * The ctx that holds the request's ids: the module's own, or, once an
+ * internal redirect has cleared it, the last one that had them, found
+ * through the pool cleanup that names it (as the realip module finds
+ * its ctx again); NULL if the request never had ids.  r->pool is the
+ * request's, the same for its subrequests, gone with it.
+ */
+
+ngx_http_graph_attach_ctx_t *
+ngx_http_graph_attach_ids(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t           *cln;
+    ngx_http_graph_attach_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    if (ctx && ctx->request_id.len) {
+        return ctx;
+    }
+
+    /* the newest first: ngx_pool_cleanup_add() puts it at the head */
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_graph_attach_ids_cleanup) {
+            return cln->data;
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_ids_keep(ngx_http_request_t *r,
+    ngx_http_graph_attach_ctx_t *ctx)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_graph_attach_ids_cleanup;
+    cln->data = ctx;
+
     return NGX_OK;
+}
+
+
+static void
+ngx_http_graph_attach_ids_cleanup(void *data)
+{
+    /* nothing to free: the cleanup only marks the ctx that has the ids */
 }
 
 
@@ -215,8 +291,10 @@ ngx_http_graph_attach_hide_headers(ngx_list_t *list, ngx_str_t *name)
 
 /*
  * Every answer of a graph_attach location, whoever made it (Graph through
- * proxy_pass, the module, nginx itself before the module ran), tells the
- * client the client-request-id used and, when Graph answered, Graph's
+ * proxy_pass, the module, nginx itself before the module ran), and every
+ * answer of a request that left such a location by an internal redirect
+ * (error_page to a static answer or another backend), tells the client
+ * the client-request-id used and, when Graph answered, Graph's
  * request-id; the upstream's own headers of these names never pass as
  * they came.
  */
@@ -234,32 +312,41 @@ ngx_http_graph_attach_request_id_header_filter(ngx_http_request_t *r)
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
 
     if (!alcf->enable) {
-        return ngx_http_next_header_filter(r);
-    }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+        /* no request-id of whatever answers here: it is not Graph */
 
-    if (ctx == NULL) {
-        /* refused before the module ran: deny, limit_req, a 413 */
+        ctx = ngx_http_graph_attach_ids(r);
 
-        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_graph_attach_ctx_t));
         if (ctx == NULL) {
+            return ngx_http_next_header_filter(r);
+        }
+
+    } else {
+        ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+        if (ctx == NULL) {
+            /* refused before the module ran: deny, limit_req, a 413 */
+
+            ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_graph_attach_ctx_t));
+            if (ctx == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_http_set_ctx(r, ctx, ngx_http_graph_attach_module);
+        }
+
+        if (ngx_http_graph_attach_request_id(r, ctx) != NGX_OK) {
             return NGX_ERROR;
         }
 
-        ngx_http_set_ctx(r, ctx, ngx_http_graph_attach_module);
-    }
-
-    if (ngx_http_graph_attach_request_id(r, ctx) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (r->upstream
-        && ngx_http_graph_attach_graph_request_id(r, &r->headers_out.headers,
-                                                  ctx)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
+        if (r->upstream
+            && ngx_http_graph_attach_graph_request_id(r,
+                                                      &r->headers_out.headers,
+                                                      ctx)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
     }
 
     ngx_http_graph_attach_hide_headers(&r->headers_out.headers,

@@ -27,6 +27,8 @@ static ngx_int_t ngx_http_graph_attach_sha256_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_graph_attach_result_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_graph_attach_id_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_graph_attach_kind_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_graph_attach_files_variable(ngx_http_request_t *r,
@@ -50,14 +52,15 @@ static ngx_http_variable_t  ngx_http_graph_attach_vars[] = {
       offsetof(ngx_http_graph_attach_ctx_t, upload_url),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    /* the ids survive an internal redirect (_request_id.c) */
     { ngx_string("graph_attach_request_id"), NULL,
-      ngx_http_graph_attach_str_variable,
+      ngx_http_graph_attach_id_variable,
       offsetof(ngx_http_graph_attach_ctx_t, request_id),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     /* Graph's request-id, judged a GUID (_request_id.c) */
     { ngx_string("graph_attach_graph_request_id"), NULL,
-      ngx_http_graph_attach_str_variable,
+      ngx_http_graph_attach_id_variable,
       offsetof(ngx_http_graph_attach_ctx_t, graph_request_id),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
@@ -125,6 +128,28 @@ ngx_http_graph_attach_str_variable(ngx_http_request_t *r,
     ngx_http_graph_attach_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    s = (ngx_str_t *) ((char *) ctx + data);
+
+    ngx_http_graph_attach_set_value(v, s->data, s->len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_graph_attach_id_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                    *s;
+    ngx_http_graph_attach_ctx_t  *ctx;
+
+    ctx = ngx_http_graph_attach_ids(r);
 
     if (ctx == NULL) {
         v->not_found = 1;
