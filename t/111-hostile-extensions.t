@@ -86,4 +86,4 @@ try_accepted($t, 'allow_extensions: .csv', path => path_for('exts'),
              parts => [ part('a.CSV', 'text/csv', 'a,b') ],
              want => { data => 'a,b' });
 
-done_testing();
+$t->done_testing;

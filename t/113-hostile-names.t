@@ -143,4 +143,4 @@ for my $name (qw(page.txt notes.onetoc2x report.pdf)) {
                  want => { name => $name });
 }
 
-done_testing();
+$t->done_testing;
