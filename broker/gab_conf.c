@@ -985,7 +985,9 @@ gab_conf_load(const char *path, gab_conf_t *conf, char *err, size_t errlen)
     ssize_t      n;
     struct stat  st;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* a FIFO in its place must not block a reload: see gab_secret_read() */
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd == -1) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
