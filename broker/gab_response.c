@@ -23,6 +23,7 @@ static long long gab_response_aadsts(const char *s, const char **end);
 static int gab_response_window(const char *s, size_t len, const char *secret,
     size_t slen);
 static int gab_response_hex(int c);
+static int gab_response_escaped_nul(const char *p, size_t len);
 
 
 int
@@ -57,6 +58,18 @@ gab_response_parse(const char *body, size_t len, long status,
     if (!cJSON_IsObject(json)) {
         r->kind = GAB_RESPONSE_INVALID;
         r->invalid = "the body is not a JSON object";
+        cJSON_Delete(json);
+        return 0;
+    }
+
+    /*
+     * cJSON ends a string at a \u0000: the token would be cut there, and
+     * written so, where the module refuses the value it came from
+     */
+
+    if (gab_response_escaped_nul(body, len)) {
+        r->kind = GAB_RESPONSE_INVALID;
+        r->invalid = "the body holds a \\u0000";
         cJSON_Delete(json);
         return 0;
     }
@@ -175,6 +188,32 @@ gab_response_expires_in(const cJSON *v, long long *expires_in)
     }
 
     *expires_in = n;
+
+    return 0;
+}
+
+
+/* a backslash is an escape wherever it is in valid JSON: in a string */
+
+static int
+gab_response_escaped_nul(const char *p, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i + 1 < len; i++) {
+
+        if (p[i] != '\\') {
+            continue;
+        }
+
+        if (p[i + 1] == 'u' && len - i >= 6
+            && memcmp(p + i + 2, "0000", 4) == 0)
+        {
+            return 1;
+        }
+
+        i++;
+    }
 
     return 0;
 }

@@ -73,6 +73,8 @@ invalid(const char *body, const char *want, const char *name)
 static void
 test_invalid(void)
 {
+    gab_response_t  r;
+
     invalid("", "not a JSON object", "empty body");
     invalid("<html>", "not a JSON object", "HTML");
     invalid("[1]", "not a JSON object", "an array");
@@ -104,6 +106,13 @@ test_invalid(void)
             "token_type", "token_type a number");
     invalid("{\"access_token\":\"t\",\"expires_in\":60,"
             "\"error\":\"invalid_client\"}", "error", "a 200 with error");
+
+    /* cJSON would cut the token there: the module refuses the value */
+    invalid("{\"access_token\":\"eyJabc\\u0000def\",\"expires_in\":60}",
+            "\\u0000", "a \\u0000 in the token");
+    parse("{\"access_token\":\"eyJa\\\\u0000\",\"expires_in\":60}", 200, &r);
+    is_int(r.kind, GAB_RESPONSE_TOKEN, "an escaped backslash before u0000");
+    gab_response_free(&r);
 
     {
         gab_response_t  r;
