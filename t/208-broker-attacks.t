@@ -160,5 +160,49 @@ for my $suffix (qw(lock fence broker)) {
        "a key on [tenant one]'s KEY:$suffix is refused");
 }
 
+# --- SIGHUP storms ---------------------------------------------------------
+
+# A reload abandons the requests in flight, releases the locks (the one
+# kept through a backoff too) and starts every tenant over: each HUP
+# against a slow endpoint is one more request, and a HUP ends a 429's
+# Retry-After.  Keeping a tenant's request, backoff and lock across a
+# reload that leaves it unchanged is a change of what HUP promises
+# (tokens.md, "Signals"): left to a decision, marked TODO.
+
+my %H = (slow => '00000101-86f1-41af-91ab-2d7cd011db47',
+         throttled => '00000102-86f1-41af-91ab-2d7cd011db47');
+$b->configure(tenants => { map { $_ => { $CLIENT => { secret => $app } } }
+                           values %H },
+              expires_in => 3599);
+$b->clear;
+$b->queue(tenant => $H{slow}, delay => 1, count => 100);
+$b->queue(tenant => $H{throttled}, status => 429, aad_error => 'throttled',
+          code => 50196, headers => { 'Retry-After' => 30 }, count => 100);
+my $hconf = $b->conf('h', broker => { skew => '1s', timeout => '3s',
+                                      lock_ttl => '5s' },
+                     tenants => [ map { $b->secret_tenant($_,
+                                            tenant_id => $H{$_},
+                                            file => 'app') }
+                                  qw(slow throttled) ]);
+$b->start_broker('h', $hconf);
+ok($b->wait_log('h', qr/tenant "throttled": .*HTTP 429.*next in 30\.0 s/, 5),
+   'throttled: Retry-After 30 s honoured');
+for (1 .. 20) {
+    $b->signal_broker('h', 'HUP');
+    sleep 0.1;
+}
+sleep 1.5;
+ok($b->broker_alive('h'), 'alive after 20 HUPs');
+my %n;
+$n{$_->{tenant}}++ for $b->records;
+TODO: {
+    local $TODO = 'a reload starts every tenant over (see above)';
+    ok(($n{$H{slow}} // 0) <= 3,
+       "20 HUPs, a 1 s endpoint: at most 3 requests ($n{$H{slow}})");
+    is($n{$H{throttled}} // 0, 1,
+       'HUPs within a Retry-After: no request before it ends');
+}
+is($b->stop_broker('h'), 0, 'the broker stops after the HUPs');
+
 $b->done;
 $t->done_testing;
