@@ -43,6 +43,8 @@ static int gab_conf_line(gab_conf_ctx_t *ctx, char *p);
 static int gab_conf_section(gab_conf_ctx_t *ctx, char *p);
 static int gab_conf_finish_tenant(gab_conf_ctx_t *ctx);
 static int gab_conf_check_tenant(gab_conf_ctx_t *ctx, gab_tenant_conf_t *t);
+static int gab_conf_keys_meet(gab_conf_ctx_t *ctx, gab_tenant_conf_t *t,
+    gab_tenant_conf_t *o);
 static int gab_conf_finish(gab_conf_ctx_t *ctx);
 static int gab_conf_error(gab_conf_ctx_t *ctx, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -502,12 +504,45 @@ gab_conf_check_tenant(gab_conf_ctx_t *ctx, gab_tenant_conf_t *t)
         }
     }
 
-    /* two tenants writing one key would overwrite each other's tokens */
+    /*
+     * two tenants writing one key would overwrite each other's tokens;
+     * and each writes KEY:lock, KEY:fence and KEY:broker beside KEY: a
+     * key that is another's KEY:lock would make its token a lock (and
+     * the lock's holder, a token, would be logged)
+     */
 
     for (o = ctx->conf->tenants; o < t; o++) {
-        if (strcmp(o->key, t->key) == 0) {
-            return gab_conf_error(ctx, "[tenant %s] writes the key \"%s\" of "
-                                  "[tenant %s]", t->name, t->key, o->name);
+        if (gab_conf_keys_meet(ctx, t, o) != 0) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+gab_conf_keys_meet(gab_conf_ctx_t *ctx, gab_tenant_conf_t *t,
+    gab_tenant_conf_t *o)
+{
+    char     tk[GAB_KEY_MAX + 16], ok[GAB_KEY_MAX + 16];
+    size_t   i, j;
+
+    static const char  *suffixes[] = { "", ":lock", ":fence", ":broker" };
+
+    for (i = 0; i < 4; i++) {
+        snprintf(tk, sizeof(tk), "%s%s", t->key, suffixes[i]);
+
+        for (j = 0; j < 4; j++) {
+            snprintf(ok, sizeof(ok), "%s%s", o->key, suffixes[j]);
+
+            if (strcmp(tk, ok) == 0) {
+                return gab_conf_error(ctx, "[tenant %s] writes the key "
+                                      "\"%s\" of [tenant %s]%s%s%s",
+                                      t->name, tk, o->name,
+                                      j ? " (its KEY" : "", suffixes[j],
+                                      j ? ")" : "");
+            }
         }
     }
 
@@ -924,7 +959,7 @@ static int
 gab_conf_set_key(gab_conf_ctx_t *ctx, void *field, const char *value)
 {
     if (!gab_conf_printable(value) || strchr(value, ' ')
-        || strlen(value) > 512)
+        || strlen(value) > GAB_KEY_MAX)
     {
         return gab_conf_error(ctx, "key \"%.64s\": up to 512 bytes, no "
                               "spaces or control characters", value);
@@ -985,7 +1020,9 @@ gab_conf_load(const char *path, gab_conf_t *conf, char *err, size_t errlen)
     ssize_t      n;
     struct stat  st;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* a FIFO in its place must not block a reload: see gab_secret_read() */
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd == -1) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;

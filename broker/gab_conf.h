@@ -24,6 +24,7 @@
 #define GAB_AUTHORITY          "https://login.microsoftonline.com"
 #define GAB_SCOPE              "https://graph.microsoft.com/.default"
 #define GAB_KEY_PREFIX         "graph:token:"
+#define GAB_KEY_MAX            512
 
 #define GAB_CONF_MAX_SIZE      (1024 * 1024)
 #define GAB_CONF_MAX_TENANTS   1000

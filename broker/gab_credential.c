@@ -37,7 +37,13 @@ gab_secret_read(const char *what, const char *path, int *flags, char *err,
     ssize_t       n;
     struct stat   st;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /*
+     * O_NONBLOCK: a FIFO put in place of the file would block the open,
+     * and with it every tenant and the signals, until a writer came; it
+     * does nothing to a regular file
+     */
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd == -1) {
         snprintf(err, errlen, "%s \"%s\": %s", what, path,
                  strerror(errno));
@@ -218,16 +224,21 @@ static BIO *
 gab_credential_open(const char *path, const char *what, int *flags,
     char *err, size_t errlen)
 {
+    int           fd;
     BIO          *bio;
     struct stat   st;
 
-    if (stat(path, &st) == -1) {
+    /* the file opened is the file checked; a FIFO does not block */
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd == -1) {
         snprintf(err, errlen, "%s \"%s\": %s", what, path, strerror(errno));
         return NULL;
     }
 
-    if (!S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "%s \"%s\" is not a regular file", what, path);
+        close(fd);
         return NULL;
     }
 
@@ -235,10 +246,11 @@ gab_credential_open(const char *path, const char *what, int *flags,
         *flags |= GAB_CREDENTIAL_WORLD_READABLE;
     }
 
-    bio = BIO_new_file(path, "r");
+    bio = BIO_new_fd(fd, BIO_CLOSE);
     if (bio == NULL) {
         ERR_clear_error();
-        snprintf(err, errlen, "%s \"%s\": %s", what, path, strerror(errno));
+        snprintf(err, errlen, "%s \"%s\": out of memory", what, path);
+        close(fd);
     }
 
     return bio;

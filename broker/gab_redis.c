@@ -33,12 +33,36 @@ static const char *gab_redis_code(redisReply *reply, char *buf,
     size_t size);
 
 
+/*
+ * Another writer may have left anything in the lock and fence keys; the
+ * broker must not stop refreshing for it.  A fence that INCR refuses (not
+ * a number, another type, at its limit) starts over, and so does one
+ * past 2^53: Lua holds numbers in doubles, the number returned would not
+ * be the one stored, and the write would be refused.  A broker still
+ * holding an older number has lost the lock too, and the write checks
+ * both.  A lock without a TTL was set by no broker (they all set one):
+ * it gets lock_ttl, then ends like any other.
+ */
+
 static const char  gab_redis_acquire_lua[] =
     "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
-    "    return {1, redis.call('INCR', KEYS[2])}\n"
+    "    local n = redis.pcall('INCR', KEYS[2])\n"
+    "    if type(n) ~= 'number' or n >= 9007199254740991 then\n"
+    "        redis.call('DEL', KEYS[2])\n"
+    "        n = redis.call('INCR', KEYS[2])\n"
+    "    end\n"
+    "    return {1, n}\n"
     "end\n"
-    "return {0, redis.call('GET', KEYS[1]) or '',"
-    " redis.call('PTTL', KEYS[1])}\n";
+    "local pttl = redis.call('PTTL', KEYS[1])\n"
+    "if pttl == -1 then\n"
+    "    redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+    "    pttl = tonumber(ARGV[2])\n"
+    "end\n"
+    "local holder = redis.pcall('GET', KEYS[1])\n"
+    "if type(holder) ~= 'string' then\n"
+    "    holder = '(not a string)'\n"
+    "end\n"
+    "return {0, holder, pttl}\n";
 
 static const char  gab_redis_write_lua[] =
     "if redis.call('GET', KEYS[1]) ~= ARGV[1] then\n"

@@ -20,6 +20,10 @@ static int gab_response_expires_in(const cJSON *v, long long *expires_in);
 static void gab_response_copy(char *dst, size_t size, const cJSON *v,
     int first_line);
 static long long gab_response_aadsts(const char *s, const char **end);
+static int gab_response_window(const char *s, size_t len, const char *secret,
+    size_t slen);
+static int gab_response_hex(int c);
+static int gab_response_escaped_nul(const char *p, size_t len);
 
 
 int
@@ -54,6 +58,18 @@ gab_response_parse(const char *body, size_t len, long status,
     if (!cJSON_IsObject(json)) {
         r->kind = GAB_RESPONSE_INVALID;
         r->invalid = "the body is not a JSON object";
+        cJSON_Delete(json);
+        return 0;
+    }
+
+    /*
+     * cJSON ends a string at a \u0000: the token would be cut there, and
+     * written so, where the module refuses the value it came from
+     */
+
+    if (gab_response_escaped_nul(body, len)) {
+        r->kind = GAB_RESPONSE_INVALID;
+        r->invalid = "the body holds a \\u0000";
         cJSON_Delete(json);
         return 0;
     }
@@ -172,6 +188,32 @@ gab_response_expires_in(const cJSON *v, long long *expires_in)
     }
 
     *expires_in = n;
+
+    return 0;
+}
+
+
+/* a backslash is an escape wherever it is in valid JSON: in a string */
+
+static int
+gab_response_escaped_nul(const char *p, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i + 1 < len; i++) {
+
+        if (p[i] != '\\') {
+            continue;
+        }
+
+        if (p[i + 1] == 'u' && len - i >= 6
+            && memcmp(p + i + 2, "0000", 4) == 0)
+        {
+            return 1;
+        }
+
+        i++;
+    }
 
     return 0;
 }
@@ -322,4 +364,122 @@ gab_response_codes(const gab_response_t *r, char *buf, size_t size)
 
         len += n;
     }
+}
+
+
+/*
+ * An endpoint (or a proxy before it) may quote what it was sent: the
+ * secret at the end of a field cut to its size, or the form, %-encoded.
+ * Whether s holds GAB_RESPONSE_QUOTE_MIN bytes in a row of the secret
+ * (all of it, if shorter), as they are or %-encoded; bytes outside
+ * printable ASCII compare as the "?" they became in s.
+ */
+
+int
+gab_response_quotes(const char *s, const char *secret)
+{
+    int      hi, lo, rc;
+    char    *plain;
+    size_t   len, slen, i, n;
+
+    len = strlen(s);
+    slen = strlen(secret);
+
+    if (slen == 0) {
+        return 0;
+    }
+
+    if (gab_response_window(s, len, secret, slen)) {
+        return 1;
+    }
+
+    if (memchr(s, '%', len) == NULL) {
+        return 0;
+    }
+
+    plain = malloc(len + 1);
+    if (plain == NULL) {
+        /* no memory to look: withheld */
+        return 1;
+    }
+
+    for (i = 0, n = 0; i < len; i++) {
+
+        if (s[i] == '%' && i + 2 < len
+            && (hi = gab_response_hex(s[i + 1])) >= 0
+            && (lo = gab_response_hex(s[i + 2])) >= 0)
+        {
+            plain[n++] = (char) (hi << 4 | lo);
+            i += 2;
+            continue;
+        }
+
+        plain[n++] = s[i];
+    }
+
+    rc = gab_response_window(plain, n, secret, slen);
+
+    OPENSSL_cleanse(plain, len + 1);
+    free(plain);
+
+    return rc;
+}
+
+
+static int
+gab_response_window(const char *s, size_t len, const char *secret,
+    size_t slen)
+{
+    size_t         w, i, k, j;
+    unsigned char  c, p;
+
+    w = (slen < GAB_RESPONSE_QUOTE_MIN) ? slen : GAB_RESPONSE_QUOTE_MIN;
+
+    if (len < w) {
+        return 0;
+    }
+
+    for (i = 0; i + w <= slen; i++) {
+        for (k = 0; k + w <= len; k++) {
+            for (j = 0; j < w; j++) {
+                c = secret[i + j];
+                p = s[k + j];
+
+                if (c < 0x20 || c >= 0x7f) {
+                    c = '?';
+                }
+
+                if (p < 0x20 || p >= 0x7f) {
+                    p = '?';
+                }
+
+                if (c != p) {
+                    break;
+                }
+            }
+
+            if (j == w) {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+gab_response_hex(int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return -1;
 }

@@ -31,6 +31,7 @@
 
 
 #define GAB_RESPONSE_MAX_CODES       4
+#define GAB_RESPONSE_QUOTE_MIN       8
 #define GAB_RESPONSE_MAX_EXPIRES_IN  (86400LL * 366)
 
 enum {
@@ -67,6 +68,13 @@ void gab_response_free(gab_response_t *r);
 
 /* "AADSTS7000215 AADSTS50012", or "" */
 void gab_response_codes(const gab_response_t *r, char *buf, size_t size);
+
+
+/*
+ * whether s (a field kept from an error) quotes a piece of secret: 8
+ * bytes of it in a row, or %-encoded; the caller withholds the field
+ */
+int gab_response_quotes(const char *s, const char *secret);
 
 
 #endif /* _GAB_RESPONSE_H_INCLUDED_ */

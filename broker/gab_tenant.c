@@ -583,14 +583,17 @@ gab_tenant_describe(gab_tenant_t *t, gab_response_t *r, char *buf,
 
 
 /*
- * an endpoint that quotes what it was sent must not put the secret, an
- * assertion or a token (JWTs start with "eyJ") into our log
+ * an endpoint that quotes what it was sent must not put the secret (or a
+ * piece of it, a field being cut to its size), an assertion or a token
+ * (JWTs start with "eyJ") into our log
  */
 
 static void
 gab_tenant_withhold(gab_tenant_t *t, char *s)
 {
-    if ((t->secret && strstr(s, t->secret)) || strstr(s, "eyJ")) {
+    if ((t->secret && gab_response_quotes(s, t->secret))
+        || strstr(s, "eyJ"))
+    {
         strcpy(s, "(withheld)");
     }
 }

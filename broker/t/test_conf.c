@@ -345,6 +345,23 @@ test_errors(void)
             "client_secret_file = /s\nkey = graph:token:contoso\n" TENANT,
             "[tenant contoso] writes the key \"graph:token:contoso\" of "
             "[tenant a]", "two tenants, one key");
+    refused("[tenant a]\ntenant_id = " GUID2 "\nclient_id = " GUID1 "\n"
+            "client_secret_file = /s\nkey = graph:token:contoso:lock\n"
+            TENANT,
+            "[tenant contoso] writes the key \"graph:token:contoso:lock\" "
+            "of [tenant a]", "a key that is another's KEY:lock");
+    refused("[tenant a]\ntenant_id = " GUID2 "\nclient_id = " GUID1 "\n"
+            "client_secret_file = /s\nkey = x\n"
+            "[tenant b]\ntenant_id = " GUID2 "\nclient_id = " GUID1 "\n"
+            "client_secret_file = /s\nkey = x:broker\n",
+            "[tenant b] writes the key \"x:broker\" of [tenant a] "
+            "(its KEY:broker)", "a key on another's KEY:broker");
+    refused("[tenant a]\ntenant_id = " GUID2 "\nclient_id = " GUID1 "\n"
+            "client_secret_file = /s\nkey = x:fence\n"
+            "[tenant b]\ntenant_id = " GUID2 "\nclient_id = " GUID1 "\n"
+            "client_secret_file = /s\nkey = x\n",
+            "[tenant b] writes the key \"x:fence\" of [tenant a]",
+            "its KEY:fence on another's key");
 
     {
         gab_conf_t  conf;

@@ -73,6 +73,8 @@ invalid(const char *body, const char *want, const char *name)
 static void
 test_invalid(void)
 {
+    gab_response_t  r;
+
     invalid("", "not a JSON object", "empty body");
     invalid("<html>", "not a JSON object", "HTML");
     invalid("[1]", "not a JSON object", "an array");
@@ -104,6 +106,13 @@ test_invalid(void)
             "token_type", "token_type a number");
     invalid("{\"access_token\":\"t\",\"expires_in\":60,"
             "\"error\":\"invalid_client\"}", "error", "a 200 with error");
+
+    /* cJSON would cut the token there: the module refuses the value */
+    invalid("{\"access_token\":\"eyJabc\\u0000def\",\"expires_in\":60}",
+            "\\u0000", "a \\u0000 in the token");
+    parse("{\"access_token\":\"eyJa\\\\u0000\",\"expires_in\":60}", 200, &r);
+    is_int(r.kind, GAB_RESPONSE_TOKEN, "an escaped backslash before u0000");
+    gab_response_free(&r);
 
     {
         gab_response_t  r;
@@ -203,12 +212,47 @@ test_error(void)
 }
 
 
+static void
+test_quotes(void)
+{
+    const char  *secret = "Abc8Q~x.y_zK+/=9mNoPqRsTuVwXyZ0123456789";
+
+#define quotes(s, want, name)                                                \
+    is_int(gab_response_quotes(s, secret), want, "%s", name)
+
+    quotes("Invalid client secret provided.", 0, "no quote");
+    quotes(secret, 1, "the secret");
+    quotes("trace Abc8Q~x.y_zK+/=9mNo", 1, "its start, cut");
+    quotes("...NoPqRsTu", 1, "8 bytes of its middle");
+    quotes("...NoPqRsT", 0, "7 bytes are no quote");
+    quotes("client_secret=Abc8Q%7Ex.y_zK%2B%2F%3D9mNoPq&x=1", 1,
+           "%-encoded, the form quoted back");
+    quotes("client_secret=Abc8Q~x.y_zK%2b%2f%3d", 1, "lower-case hex");
+    quotes("K%2B%2F%3D9mNo", 1, "%-encoded, 8 bytes");
+    quotes("%2B%2F%3D9mNo", 0, "%-encoded, 7 bytes");
+    quotes("%", 0, "a lone %");
+    quotes("%4", 0, "a cut escape");
+
+    is_int(gab_response_quotes("a pwd! here", "pwd!"), 1,
+           "a short secret: all of it");
+    is_int(gab_response_quotes("a pw here", "pwd!"), 0,
+           "a short secret: a piece of it is no quote");
+    is_int(gab_response_quotes("s\xc3\xa9" "cretXY", "s\xc3\xa9" "cretXY"), 1,
+           "bytes past ASCII");
+    is_int(gab_response_quotes("s??cretXY", "s\xc3\xa9" "cretXY"), 1,
+           "bytes past ASCII, as the \"?\" they became");
+
+#undef quotes
+}
+
+
 int
 main(void)
 {
     test_token();
     test_invalid();
     test_error();
+    test_quotes();
 
     return done_testing();
 }
