@@ -19,6 +19,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Encode ();
+use IO::Uncompress::Gunzip ();
 use Test::More;
 use Time::HiRes qw(sleep time);
 use GraphAttach::Test;
@@ -125,6 +126,7 @@ my $server = <<"EOF";
             gzip on;
             gzip_types text/plain;
             gzip_min_length 1;
+            gzip_http_version 1.0;
             graph_attach_metrics;
         }
 EOF
@@ -320,6 +322,85 @@ sub up {
     unlike($m->{text}, qr/\Q$PASSWORD\E/, 'no Redis password in the metrics');
 }
 
+
+
+# --- the endpoint -------------------------------------------------------------------
+
+{
+    my $full = $t->request(raw => "GET /metrics HTTP/1.1\r\nHost: localhost\r\n"
+                                . "Connection: close\r\n\r\n");
+    my $r = $t->request(raw => "GET /metrics HTTP/1.1\r\nHost: localhost\r\n"
+                             . "Range: bytes=0-9\r\n"
+                             . "If-Modified-Since: Thu, 01 Jan 2099 00:00:00 GMT\r\n"
+                             . "If-None-Match: *\r\n"
+                             . "Connection: close\r\n\r\n");
+    is($r->{status}, 200, 'Range, If-Modified-Since, If-None-Match: 200');
+    is(length($r->{body}), length($full->{body}), '  the whole text');
+
+    $r = $t->request(raw => "GET /metrics-gzip HTTP/1.0\r\nHost: localhost\r\n"
+                          . "Accept-Encoding: gzip\r\n\r\n");
+    is($r->{headers}{'content-encoding'}, 'gzip', 'gzip on: compressed');
+    my $text = '';
+    IO::Uncompress::Gunzip::gunzip(\$r->{body} => \$text);
+    ok(parse_metrics($t, $text), '  and parses once uncompressed');
+
+    $r = $t->request(raw => "GET /metrics HTTP/1.1\r\nHost: localhost\r\n"
+                          . 'X-Big: ' . ('a' x 7000) . "\r\n"
+                          . ("X-Many: b\r\n" x 200)
+                          . "Connection: close\r\n\r\n");
+    is($r->{status}, 200, 'big and many request headers: 200');
+
+    $r = $t->curl('--http2-prior-knowledge', '-I',
+                  'http://127.0.0.1:' . $t->h2_port . '/metrics');
+    is($r->{status}, 200, 'HTTP/2 HEAD: 200');
+    unlike($r->{body} // '', qr/# HELP/, '  no body');
+}
+
+
+# --- pipelined and aborted uploads --------------------------------------------------
+
+{
+    my $before = settled();
+    my $one = $t->build_request(path => "/graph$MSG", keepalive => 1,
+                                parts => [ file_part('p.txt', 'pipe') ]);
+    my @r = $t->request(raw => $one x 2 . $t->build_request(
+                            path => "/graph$MSG",
+                            parts => [ file_part('p.txt', 'pipe') ]),
+                        count => 3);
+    is(scalar(grep { $_->{status} == 201 } @r), 3, 'three pipelined uploads');
+    my $d = changes($before, settled());
+    is($d->{ skey($REQ, { code => '2xx' }) }, 3, '  counted three times');
+    is($d->{"${DUR}_count"}, 3, '  three times in the histogram');
+
+    # the client leaves while Graph takes its time: HTTP/1, HTTP/2
+    $t->graph_clear;
+    $before = settled();
+    $t->graph_queue(status => 201, json => { id => 'late' }, delay => 2);
+    my $c = $t->connect;
+    $c->send($t->build_request(path => "/graph$MSG",
+                               parts => [ file_part('gone.txt', 'gone') ]));
+    ok($t->wait_for(sub { scalar $t->graph_records }, 5),
+       'an upload reached Graph');
+    $c->close;
+    my $mf = $t->servroot . '/tmp/h2.txt';
+    open(my $fh, '>', $mf) or die;
+    print {$fh} 'gone';
+    close $fh;
+    $t->graph_queue(status => 201, json => { id => 'late' }, delay => 2);
+    $t->curl('--http2-prior-knowledge', '--max-time', '1',
+             '-F', "file=\@$mf;type=text/plain",
+             'http://127.0.0.1:' . $t->h2_port . "/graph$MSG");
+    sleep 2.5;
+    my $after = settled();
+    $d = changes($before, $after);
+    is($d->{ skey($REQ, { code => 'ClientClosedRequest' }) }, 2,
+       'clients that left (HTTP/1, HTTP/2 reset): ClientClosedRequest, '
+       . 'once each')
+        or diag(explain($d));
+    is($d->{"${DUR}_count"}, 2, '  twice in the histogram');
+    ok(!$d->{ skey($GR, { status => '201' }) },
+       '  the answers Graph sent after they left are no answers');
+}
 
 
 # --- reloads -------------------------------------------------------------------------
