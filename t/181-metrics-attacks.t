@@ -19,6 +19,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Encode ();
+use POSIX ();
 use IO::Uncompress::Gunzip ();
 use Test::More;
 use Time::HiRes qw(sleep time);
@@ -419,14 +420,18 @@ sub conf_with {
             server => $server . ($extra // ''));
 }
 
-# HUP, then wait for two workers that were not there before
+# HUP, then wait for the workers that were not there before
 sub reload_to {
     my ($label, %o) = @_;
     write_conf(%o);
     my %old = map { $_ => 1 } $t->nginx_workers;
     $t->reload_nginx;
-    ok($t->wait_for(sub { (grep { !$old{$_} } $t->nginx_workers) >= 2 }, 20),
-       "$label: new workers");
+    my $n = $o{workers} || 2;
+    ok($t->wait_for(sub {
+           my @w = $t->nginx_workers;
+           (grep { !$old{$_} } @w) >= $n
+           && !($o{gone} && grep { $old{$_} } @w) }, 20),
+       "$label: new workers" . ($o{gone} ? ', the old ones gone' : ''));
 }
 
 sub buckets_of {
@@ -457,7 +462,7 @@ SKIP: {
     is(value($m1, "${DUR}_count"), $count,
        'failed reload: the running histogram is kept');
 
-    reload_to('a reload to the running configuration', %conf);
+    reload_to('a reload to the running configuration', %conf, gone => 1);
     my $m2 = settled();
     is(value($m2, "${DUR}_count"), $count,
        'then a reload to the same buckets: the histogram is still kept')
@@ -489,6 +494,98 @@ SKIP: {
     is(value($m, "${DUR}_count"), 0, '  nor in its _count');
     is(value($m, $REQ, code => '2xx') - value($m2, $REQ, code => '2xx'), 1,
        '  but in the counters');
+}
+
+
+# Reloads in a row while a client uploads without a pause: buckets back
+# and forth, 1 to 3 workers, a graph_attach_redis added and removed.  The
+# counters are exact: every upload the client saw answered is counted,
+# once, old workers' last ones included.  Then the metrics location
+# removed and added back: the counts start again, with a new reset time.
+SKIP: {
+    skip 'no reload with master_process off (valgrind)', 20 if $t->valgrind;
+
+    my $RX = "        location /rx/ {\n"
+           . "            graph_attach on;\n"
+           . "            graph_attach_redis unix:/nonexistent/rx.sock;\n"
+           . "            $KEY\n            $GRAPH\n        }\n";
+    my @confs = (
+        [ 'buckets B, 3 workers', conf_with('0.5 1.5'), workers => 3 ],
+        [ 'buckets A, 1 worker, another Redis', conf_with($BUCKETS_A, $RX),
+          workers => 1 ],
+        [ 'buckets B, 2 workers, that Redis removed', conf_with('0.5 1.5') ],
+        [ 'buckets A, 3 workers', conf_with($BUCKETS_A), workers => 3 ],
+        [ 'buckets A, 2 workers, the same again', %conf ],
+    );
+
+    $t->graph_clear;
+    my $before = settled();
+    my $count = $t->servroot . '/tmp/loader.count';
+    my $stop = $t->servroot . '/tmp/loader.stop';
+    unlink $count, $stop;
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        my ($ok, $bad) = (0, 0);
+        until (-e $stop) {
+            my $r = eval { up(name => 'load.txt', data => 'load') };
+            ($r && $r->{status} == 201) ? $ok++ : $bad++;
+        }
+        open(my $fh, '>', $count) or POSIX::_exit(1);
+        print {$fh} "$ok $bad\n";
+        close $fh;
+        POSIX::_exit(0);
+    }
+
+    for my $c (@confs) {
+        my ($label, %o) = @$c;
+        reload_to($label, %o);
+        sleep 0.3;
+        my $m = scrape();
+        my $w = $o{workers} || 2;
+        ok($t->wait_for(sub {
+               value(scrape(), 'graph_attach_redis_connected_workers',
+                     redis => '127.0.0.1:' . $t->redis_port) == $w }, 10),
+           "$label: $w workers connected to Redis");
+        if ($o{server} =~ m{/rx/}) {
+            is(value($m, $UP, redis => 'unix:/nonexistent/rx.sock'), 0,
+               "$label: the new Redis shows, down");
+        }
+    }
+
+    open(my $fh, '>', $stop) or die;
+    close $fh;
+    waitpid($pid, 0);
+    ok($t->wait_for(sub { $t->nginx_workers == 2 }, 20),
+       'reloads: the old workers are gone');
+    my ($ok, $bad) = split ' ', $t->slurp('tmp/loader.count');
+    ok($ok > 10, "reloads: the client had $ok uploads answered ($bad not)");
+    my $after = settled();
+    my $d = changes($before, $after);
+    my $all = 0;
+    $all += $d->{$_} for grep { /^\Q$REQ\E/ } keys %$d;
+    is($d->{ skey($REQ, { code => '2xx' }) }, $ok,
+       'reloads: every upload answered 201 is counted, once');
+    is($all, $ok + $bad, 'reloads: and nothing else');
+    is(value($after, $UP, redis => 'unix:/nonexistent/rx.sock'), undef,
+       'reloads: the removed Redis shows no more');
+
+    # the metrics location removed, then added back
+    my $reset = value($after, 'graph_attach_metrics_reset_time_seconds');
+    (my $bare = $server) =~ s{location = /metrics \{.*?\}\n}{}s;
+    $bare =~ s{location = /metrics-gzip \{.*?\}\n}{}s;
+    reload_to('no metrics location', %conf, server => $bare, gone => 1);
+    is($t->request(raw => "GET /metrics HTTP/1.1\r\nHost: localhost\r\n"
+                        . "Connection: close\r\n\r\n")->{status}, 404,
+       'no metrics location: /metrics is 404');
+    is(up()->{status}, 201, 'no metrics location: uploads go on');
+    sleep 1.1;
+    reload_to('the metrics location back', %conf, gone => 1);
+    my $m = settled();
+    is(value($m, $REQ, code => '2xx'), 0,
+       'the metrics location back: the counts start again from 0');
+    cmp_ok(value($m, 'graph_attach_metrics_reset_time_seconds'), '>', $reset,
+           '  with a new reset time');
 }
 
 
