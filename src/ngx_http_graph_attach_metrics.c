@@ -839,6 +839,7 @@ ngx_http_graph_attach_metrics_log(ngx_http_request_t *r)
     /*
      * after two reloads with other bounds the histogram of this (old)
      * worker's configuration is another's, with other bounds: not ours
+     * (a request that ends while the master clears it may still slip in)
      */
 
     if (m->hist->bounds != m->bounds) {

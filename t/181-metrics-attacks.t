@@ -10,9 +10,12 @@
 #    name) with quotes, backslashes, newlines, UTF-8 and bytes that are
 #    no UTF-8: the text stays parseable, the password never shows;
 #  - reloads: a reload that fails after the zones were set up, three sets
-#    of buckets while a request of the first is still in flight;
-#  - the endpoint: Range, If-Modified-Since, gzip, HTTP/2 HEAD, big
-#    headers; pipelined and aborted requests.
+#    of buckets while a request of the first is still in flight, five
+#    reloads in a row under load (buckets, 1 to 3 workers, a Redis added
+#    and removed: every upload counted once), the metrics location
+#    removed and added back;
+#  - the endpoint: Range, conditionals, gzip, HTTP/2 HEAD, big headers;
+#    pipelined uploads, clients that leave (HTTP/1, an HTTP/2 reset).
 
 use strict;
 use warnings;
