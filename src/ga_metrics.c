@@ -7,6 +7,17 @@
 #include <string.h>
 
 #include "ga_metrics.h"
+#include "ga_utf8.h"
+
+
+/*
+ * The text format is UTF-8: a byte that starts no UTF-8 character (a
+ * Latin-1 path) would make Prometheus refuse the whole scrape, so it is
+ * shown as U+FFFD
+ */
+
+#define GA_METRICS_REPLACEMENT      "\xef\xbf\xbd"
+#define GA_METRICS_REPLACEMENT_LEN  (sizeof(GA_METRICS_REPLACEMENT) - 1)
 
 
 /* what a response that is no error of the module's is counted as */
@@ -531,14 +542,29 @@ ga_metrics_bucket(const uint64_t *bounds, size_t n, uint64_t us)
 size_t
 ga_metrics_escape_len(const u_char *p, size_t len)
 {
-    size_t  i, n;
+    size_t    i, n, k;
+    uint32_t  cp;
 
-    n = len;
+    n = 0;
 
-    for (i = 0; i < len; i++) {
-        if (p[i] == '\\' || p[i] == '"' || p[i] == '\n') {
-            n++;
+    for (i = 0; i < len; /* void */) {
+
+        if (p[i] < 0x80) {
+            n += (p[i] == '\\' || p[i] == '"' || p[i] == '\n') ? 2 : 1;
+            i++;
+            continue;
         }
+
+        k = ga_utf8_decode(p + i, len - i, &cp);
+
+        if (k == 0) {
+            n += GA_METRICS_REPLACEMENT_LEN;
+            i++;
+            continue;
+        }
+
+        n += k;
+        i += k;
     }
 
     return n;
@@ -548,29 +574,49 @@ ga_metrics_escape_len(const u_char *p, size_t len)
 u_char *
 ga_metrics_escape(u_char *dst, const u_char *p, size_t len)
 {
-    size_t  i;
+    size_t    i, k;
+    uint32_t  cp;
 
-    for (i = 0; i < len; i++) {
+    for (i = 0; i < len; /* void */) {
+
         switch (p[i]) {
 
         case '\\':
             *dst++ = '\\';
             *dst++ = '\\';
-            break;
+            i++;
+            continue;
 
         case '"':
             *dst++ = '\\';
             *dst++ = '"';
-            break;
+            i++;
+            continue;
 
         case '\n':
             *dst++ = '\\';
             *dst++ = 'n';
-            break;
-
-        default:
-            *dst++ = p[i];
+            i++;
+            continue;
         }
+
+        if (p[i] < 0x80) {
+            *dst++ = p[i++];
+            continue;
+        }
+
+        k = ga_utf8_decode(p + i, len - i, &cp);
+
+        if (k == 0) {
+            memcpy(dst, GA_METRICS_REPLACEMENT, GA_METRICS_REPLACEMENT_LEN);
+            dst += GA_METRICS_REPLACEMENT_LEN;
+            i++;
+            continue;
+        }
+
+        memcpy(dst, p + i, k);
+        dst += k;
+        i += k;
     }
 
     return dst;

@@ -140,7 +140,8 @@ size_t ga_metrics_format_seconds(u_char *buf, uint64_t us);
 /* the first bucket whose bound is at least us, n for +Inf */
 size_t ga_metrics_bucket(const uint64_t *bounds, size_t n, uint64_t us);
 
-/* a label value escaped as the text format wants (\\, \", \n) */
+/* a label value escaped as the text format wants (\\, \", \n), each
+ * byte that starts no UTF-8 character as U+FFFD */
 size_t ga_metrics_escape_len(const u_char *p, size_t len);
 u_char *ga_metrics_escape(u_char *dst, const u_char *p, size_t len);
 

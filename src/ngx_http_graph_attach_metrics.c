@@ -58,7 +58,6 @@ typedef struct {
      * does not use, so that its workers, still counting with the old
      * bounds after a reload, never count into the new ones
      */
-    ngx_uint_t                 hist_current;
     ngx_http_graph_attach_metrics_hist_t  hist[2];
 } ngx_http_graph_attach_metrics_sh_t;
 
@@ -112,6 +111,9 @@ static ngx_int_t ngx_http_graph_attach_metrics_init_redis_zone(
     ngx_shm_zone_t *zone, void *data);
 static ngx_http_graph_attach_metrics_sh_t *ngx_http_graph_attach_metrics_sh(
     ngx_http_request_t *r);
+static ngx_int_t ngx_http_graph_attach_metrics_enter(ngx_http_request_t *r);
+static void ngx_http_graph_attach_metrics_entered(void *data);
+static ngx_uint_t ngx_http_graph_attach_metrics_was_in(ngx_http_request_t *r);
 static ngx_int_t ngx_http_graph_attach_metrics_log(ngx_http_request_t *r);
 static ngx_int_t ngx_http_graph_attach_metrics_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_graph_attach_metrics_refuse(ngx_http_request_t *r);
@@ -411,6 +413,13 @@ ngx_http_graph_attach_metrics_init(ngx_conf_t *cf,
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_graph_attach_metrics_enter;
+
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
     if (h == NULL) {
         return NGX_ERROR;
@@ -434,7 +443,6 @@ ngx_http_graph_attach_metrics_init_zone(ngx_shm_zone_t *zone, void *data)
     ngx_http_graph_attach_metrics_t *om = data;
 
     uint64_t                               layout;
-    ngx_uint_t                             next;
     ngx_slab_pool_t                       *shpool;
     ngx_http_graph_attach_metrics_t       *m;
     ngx_http_graph_attach_metrics_sh_t    *sh;
@@ -476,7 +484,13 @@ ngx_http_graph_attach_metrics_init_zone(ngx_shm_zone_t *zone, void *data)
         sh->reset = ngx_time();
     }
 
-    hist = &sh->hist[sh->hist_current];
+    /*
+     * the histogram of the running configuration, the one whose workers
+     * count now: not that of a reload that failed after this (its
+     * configuration never ran), nor that of one before
+     */
+
+    hist = om ? om->hist : &sh->hist[0];
 
     if (hist->bounds != m->bounds) {
 
@@ -487,13 +501,10 @@ ngx_http_graph_attach_metrics_init_zone(ngx_shm_zone_t *zone, void *data)
                           "starts again from 0");
         }
 
-        next = 1 - sh->hist_current;
-        hist = &sh->hist[next];
+        hist = (hist == &sh->hist[0]) ? &sh->hist[1] : &sh->hist[0];
 
         ngx_memzero(hist, sizeof(ngx_http_graph_attach_metrics_hist_t));
         hist->bounds = m->bounds;
-
-        sh->hist_current = next;
     }
 
     m->sh = sh;
@@ -679,7 +690,68 @@ ngx_http_graph_attach_metrics_redis(ngx_cycle_t *cycle,
 }
 
 
-/* a client request ends: its answer, refusal, bytes and time */
+/*
+ * A request in a graph_attach location is marked, with a cleanup of its
+ * pool: an error_page or a named location may take it to a location of
+ * another kind, which clears the module's context, and it must still be
+ * counted when it ends.  The rewrite phase runs in each location the
+ * request goes to, named ones too, before any access or limit refuses it.
+ */
+
+static ngx_int_t
+ngx_http_graph_attach_metrics_enter(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t                *cln;
+    ngx_http_graph_attach_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_graph_attach_module);
+
+    if (!alcf->enable || r != r->main
+        || ngx_http_graph_attach_metrics_was_in(r))
+    {
+        return NGX_DECLINED;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_graph_attach_metrics_entered;
+    cln->data = NULL;
+
+    return NGX_DECLINED;
+}
+
+
+/* the mark: a cleanup that does nothing */
+
+static void
+ngx_http_graph_attach_metrics_entered(void *data)
+{
+}
+
+
+static ngx_uint_t
+ngx_http_graph_attach_metrics_was_in(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_graph_attach_metrics_entered) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * A client request ends: its answer, refusal, bytes and time.  One that
+ * left its graph_attach location counts by the answer it got where it
+ * went: its context, with the module's error and the files, is gone.
+ */
 
 static ngx_int_t
 ngx_http_graph_attach_metrics_log(ngx_http_request_t *r)
@@ -707,13 +779,21 @@ ngx_http_graph_attach_metrics_log(ngx_http_request_t *r)
 
     m = amcf->metrics;
 
-    if (!alcf->enable || m == NULL || m->sh == NULL) {
+    if (m == NULL || m->sh == NULL) {
+        return NGX_OK;
+    }
+
+    if (alcf->enable) {
+        ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
+
+    } else if (ngx_http_graph_attach_metrics_was_in(r)) {
+        ctx = NULL;
+
+    } else {
         return NGX_OK;
     }
 
     sh = m->sh;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_graph_attach_module);
 
     if (ctx && ctx->error.status) {
         code = ga_metrics_code_of_error(&ctx->error);
@@ -755,6 +835,16 @@ ngx_http_graph_attach_metrics_log(ngx_http_request_t *r)
     ms = (ngx_msec_int_t) ((tp->sec - r->start_sec) * 1000
                            + (tp->msec - r->start_msec));
     us = (uint64_t) ngx_max(ms, 0) * 1000;
+
+    /*
+     * after two reloads with other bounds the histogram of this (old)
+     * worker's configuration is another's, with other bounds: not ours
+     * (a request that ends while the master clears it may still slip in)
+     */
+
+    if (m->hist->bounds != m->bounds) {
+        return NGX_OK;
+    }
 
     (void) ngx_atomic_fetch_add(&m->hist->count[ga_metrics_bucket(
                                     m->buckets->elts, m->buckets->nelts, us)],
@@ -895,7 +985,7 @@ ngx_http_graph_attach_metrics_size(ngx_http_request_t *r,
             label = ngx_http_graph_attach_redis_label(sp[i]);
 
             if (label) {
-                len += 2 * (2 * label->len
+                len += 2 * (ga_metrics_escape_len(label->data, label->len)
                             + NGX_HTTP_GRAPH_ATTACH_METRICS_LINE);
             }
         }

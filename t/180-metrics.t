@@ -174,7 +174,22 @@ sub skey {
 
 my $n_scrape = 0;
 
+# A scrape once the counters are still: a request is counted by its log
+# phase, which may run just after its client read the answer (nginx's
+# lingering close), while another worker already answers the scrape
 sub scrape {
+    my ($tt) = @_;
+    my $m = scrape_once($tt);
+    for (1 .. 50) {
+        sleep 0.02;
+        my $n = scrape_once($tt);
+        return $n unless %{ changes($m, $n) };
+        $m = $n;
+    }
+    return $m;
+}
+
+sub scrape_once {
     my ($tt, %o) = @_;
     $tt //= $t;
     my $r = $tt->request(raw => "GET /metrics HTTP/1.1\r\nHost: localhost\r\n"

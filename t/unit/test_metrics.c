@@ -338,6 +338,18 @@ test_escape(void)
     is_mem(buf, len, "a\\\\b\\\"c\\nd}e", sizeof("a\\\\b\\\"c\\nd}e") - 1,
            "backslash, quote and newline escaped");
     is_int(ga_metrics_escape_len(S("a\\b\"c\nd}e")), len, "  length told");
+
+    /* UTF-8 kept; a byte that starts no character (Latin-1, a cut
+     * sequence, an overlong form) becomes U+FFFD */
+    len = ga_metrics_escape(buf, S("\xc3\xa9-\xe9-\xe2\x82-\xc0\xaf\"")) - buf;
+    is_mem(buf, len,
+           "\xc3\xa9-\xef\xbf\xbd-\xef\xbf\xbd\xef\xbf\xbd-"
+           "\xef\xbf\xbd\xef\xbf\xbd\\\"",
+           sizeof("\xc3\xa9-\xef\xbf\xbd-\xef\xbf\xbd\xef\xbf\xbd-"
+                  "\xef\xbf\xbd\xef\xbf\xbd\\\"") - 1,
+           "no UTF-8: U+FFFD for each byte");
+    is_int(ga_metrics_escape_len(S("\xc3\xa9-\xe9-\xe2\x82-\xc0\xaf\"")),
+           len, "  length told");
 }
 
 
