@@ -2,8 +2,11 @@
 #
 #   make                 build build/ngx_http_graph_attach_module.so
 #   make broker          build build/graph-attach-broker (the token broker)
-#   make test            install what is missing, build, run every test
-#   make run             demo on 127.0.0.1:8080 (Ctrl-C stops it)
+#   make run             demo on 127.0.0.1:8080 (Ctrl-C stops it); installs
+#                        only what the demo needs (tools/deps.sh demo)
+#   make test            install what is missing (tools/deps.sh test: the
+#                        demo's packages and the test-only clients), build,
+#                        run every test
 #   make unit            C unit tests of the pure parsers and encoders (ASan),
 #                        the module's and the broker's
 #   make broker-unit     the broker's unit tests alone
@@ -66,13 +69,17 @@ SYSCONFDIR  ?= /etc
 PROVE       ?= prove
 PROVE_FLAGS ?=
 
-.PHONY: all deps test unit t run test-valgrind fuzz bench-base64 clean \
-        broker broker-unit install-broker
+.PHONY: all deps deps-demo test unit t run test-valgrind fuzz bench-base64 \
+        clean broker broker-unit install-broker
 
 all: $(MODULE)
 
+# what the demo needs; and what the tests need besides
+deps-demo:
+	@tools/deps.sh demo
+
 deps:
-	@tools/deps.sh
+	@tools/deps.sh test
 
 $(NGX_BUILD)/objs/Makefile: config tools/configure-nginx.sh
 	tools/configure-nginx.sh "$(NGINX_SRC)" "$(NGX_BUILD)" "$(CURDIR)"
@@ -130,7 +137,7 @@ test-valgrind: deps
 	$(MAKE) all
 	TEST_NGINX_VALGRIND=1 $(PROVE) $(PROVE_FLAGS) t/
 
-run: deps
+run: deps-demo
 	$(MAKE) all
 	tools/run-demo.sh
 
