@@ -7,6 +7,7 @@
 #   make test            install what is missing (tools/deps.sh test: the
 #                        demo's packages and the test-only clients), build,
 #                        run every test
+#   make deb             Debian packages of debian/ in build/deb/
 #   make unit            C unit tests of the pure parsers and encoders (ASan),
 #                        the module's and the broker's
 #   make broker-unit     the broker's unit tests alone
@@ -69,17 +70,20 @@ SYSCONFDIR  ?= /etc
 PROVE       ?= prove
 PROVE_FLAGS ?=
 
-.PHONY: all deps deps-demo test unit t run test-valgrind fuzz bench-base64 \
-        clean broker broker-unit install-broker
+.PHONY: all deps deps-demo deps-deb test unit t run deb test-valgrind \
+        fuzz bench-base64 clean broker broker-unit install-broker
 
 all: $(MODULE)
 
-# what the demo needs; and what the tests need besides
+# what the demo needs; what the tests need besides; what make deb needs
 deps-demo:
 	@tools/deps.sh demo
 
 deps:
 	@tools/deps.sh test
+
+deps-deb:
+	@tools/deps.sh deb
 
 $(NGX_BUILD)/objs/Makefile: config tools/configure-nginx.sh
 	tools/configure-nginx.sh "$(NGINX_SRC)" "$(NGX_BUILD)" "$(CURDIR)"
@@ -140,6 +144,10 @@ test-valgrind: deps
 run: deps-demo
 	$(MAKE) all
 	tools/run-demo.sh
+
+# built from a scratch copy of the tree; the version is debian/changelog's
+deb: deps-deb
+	@tools/build-deb.sh
 
 fuzz: deps
 	$(MAKE) -C fuzz run

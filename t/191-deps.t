@@ -48,7 +48,7 @@ for my $p (qw(build-essential nginx-core nginx-dev libhiredis-dev
 # --- which set each make target installs ---------------------------------
 
 delete @ENV{qw(MAKEFLAGS MFLAGS MAKELEVEL)};
-for my $target ([ run => 'demo' ], [ test => 'test' ]) {
+for my $target ([ run => 'demo' ], [ test => 'test' ], [ deb => 'deb' ]) {
     my ($name, $set) = @$target;
     my @calls = grep { m{tools/deps\.sh} }
                 split /\n/, `make -n -s -C '$ROOT' $name 2>/dev/null`;
