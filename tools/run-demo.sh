@@ -45,9 +45,13 @@ stop() {
     trap - INT TERM EXIT
     echo
     echo "run-demo: stopping"
-    [ -n "$nginx_pid" ] && kill -QUIT "$nginx_pid" 2>/dev/null
-    [ -n "$graph_pid" ] && kill "$graph_pid" 2>/dev/null
-    [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null
+    # Ctrl-C reaches the whole process group: nginx and redis-server may
+    # be gone already, and a kill that fails must not end this (set -e)
+    # before the stand-in, which ignores SIGINT as a background job, is
+    # stopped.
+    [ -z "$nginx_pid" ] || kill -QUIT "$nginx_pid" 2>/dev/null || true
+    [ -z "$graph_pid" ] || kill "$graph_pid" 2>/dev/null || true
+    [ -z "$redis_pid" ] || kill "$redis_pid" 2>/dev/null || true
     wait 2>/dev/null || true
     exit "$code"
 }
