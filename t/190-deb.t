@@ -21,6 +21,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use File::Basename qw(basename dirname);
 use File::Temp qw(tempdir);
+use Fcntl qw(:flock);
 use Test::More;
 use GraphAttach::Test;
 
@@ -45,6 +46,23 @@ for my $cmd (qw(dpkg dpkg-query dpkg-deb apt-get)) {
 }
 plan skip_all => 'the package test does not run under valgrind'
     if $ENV{TEST_NGINX_VALGRIND};
+
+# One package test at a time on a machine (two suites at once, from two
+# trees, would install and purge the same package under each other), held
+# until the test ends; apt's own lock is taken with a timeout by each
+# apt-get.
+my $lock_file = '/run/lock/graph-attach-t190-deb.lock';
+mkdir '/run/lock';
+open(my $lock, '>>', $lock_file) or die "$lock_file: $!";
+my $lock_end = time + 600;
+until (flock($lock, LOCK_EX | LOCK_NB)) {
+    if (time > $lock_end) {
+        plan tests => 1;
+        fail("another t/190-deb.t has held $lock_file for 10 minutes");
+        exit;
+    }
+    sleep 1;
+}
 
 my $t = GraphAttach::Test->new(no_module => 1);
 
@@ -80,6 +98,7 @@ sub nginx_t {
 }
 
 # --- the machine before, and how to put it back --------------------------
+
 
 my ($status_before, $version_before) = pkg_status();
 my %before = (
