@@ -1,7 +1,8 @@
-# The Debian package.  make deb builds libnginx-mod-http-graph-attach
-# from debian/ with dh_nginx, as Debian builds its own nginx modules, in a
-# scratch copy (the tree stays clean), quietly, keeping the log of a
-# failed build.  apt-get installs it as CI does on a clean machine: the
+# The Debian packages.  make deb builds, from debian/, in a scratch copy
+# (the tree stays clean), quietly, keeping the log of a failed build:
+#
+# libnginx-mod-http-graph-attach, with dh_nginx, as Debian builds its own
+# nginx modules.  apt-get installs it as CI does on a clean machine: the
 # module in /usr/lib/nginx/modules/, its load_module line in
 # /usr/share/nginx/modules-available/, linked into
 # /etc/nginx/modules-enabled/ by the maintainer scripts, a dependency on
@@ -11,21 +12,37 @@
 # a reinstall; remove and purge take the module and its link away and
 # leave the system's nginx working.
 #
+# graph-attach-broker: the daemon in /usr/sbin, its systemd unit (not
+# enabled), its sysusers.d entry and the user the postinst makes, and
+# /etc/graph-attach/broker.conf as a conffile, kept on remove with the
+# administrator's edits and gone on purge.  Its user reads a secret of
+# its group (graph-attach-broker -t).
+#
 # The machine is put back as it was, also when a check fails: a package
 # installed before the test is purged for it (a fresh install is what is
-# tested) and installed again, from the build, at the end.
+# tested) and installed again, from the build, at the end; the broker's
+# user is removed again, and files of the broker's that were there without
+# the package (make install-broker) are put back.
 
 use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use File::Basename qw(basename dirname);
+use File::Path qw(make_path);
 use File::Temp qw(tempdir);
 use Fcntl qw(:flock);
 use Test::More;
 use GraphAttach::Test;
 
 my $PKG = 'libnginx-mod-http-graph-attach';
+my $BPKG = 'graph-attach-broker';
+my $BROKER = '/usr/sbin/graph-attach-broker';
+my $BCONF = '/etc/graph-attach/broker.conf';
+my $UNIT = '/lib/systemd/system/graph-attach-broker.service';
+my $SYSUSERS = '/usr/lib/sysusers.d/graph-attach-broker.conf';
+my $BUSER = 'graph-attach-broker';
+my $BDOC = "/usr/share/doc/$BPKG";
 my $SO = '/usr/lib/nginx/modules/ngx_http_graph_attach_module.so';
 my $AVAILABLE = '/usr/share/nginx/modules-available/mod-http-graph-attach.conf';
 my $ENABLED = '/etc/nginx/modules-enabled/50-mod-http-graph-attach.conf';
@@ -83,11 +100,22 @@ sub apt {
 }
 
 sub pkg_status {
-    my ($ok, $out) = run("dpkg-query -W -f '\${Status}|\${Version}' $PKG");
+    my ($pkg) = @_;
+    my ($ok, $out) = run("dpkg-query -W -f '\${Status}|\${Version}' $pkg");
     return $ok ? split(/\|/, $out, 2) : ('', '');
 }
 
-sub installed { (pkg_status())[0] eq 'install ok installed' }
+sub installed { (pkg_status($_[0]))[0] eq 'install ok installed' }
+
+# installed, or its configuration files left
+sub known { (pkg_status($_[0]))[0] !~ /^(|.*not-installed)$/ }
+
+sub slurp {
+    my ($file) = @_;
+    open(my $fh, '<:raw', $file) or return undef;
+    local $/;
+    return scalar <$fh>;
+}
 
 # nginx -t of CONF, or of the system's configuration; with Debian's
 # prefix (/usr/share/nginx), against which load_module modules/... is
@@ -100,32 +128,66 @@ sub nginx_t {
 # --- the machine before, and how to put it back --------------------------
 
 
-my ($status_before, $version_before) = pkg_status();
-my %before = (
-    installed => $status_before eq 'install ok installed',
-    enabled   => -l $ENABLED,
-);
-my $known_before = $status_before ne '' && $status_before !~ /not-installed/;
-my $deb;
+my %before = (enabled => -l $ENABLED,
+               user => defined getpwnam($BUSER),
+               group => defined getgrnam($BUSER));
+for my $pkg ($PKG, $BPKG) {
+    my ($status, $version) = pkg_status($pkg);
+    $before{$pkg} = { status => $status, version => $version,
+                      installed => $status eq 'install ok installed',
+                      known => known($pkg) };
+}
+
+# the broker's files, put there without its package (make install-broker)
+my %unowned;
+for my $file ($BROKER, $BCONF, $UNIT, $SYSUSERS) {
+    next if !-e $file || `dpkg -S '$file' 2>/dev/null` ne '';
+    my @st = stat $file;
+    $unowned{$file} = { data => slurp($file), mode => $st[2] & 07777,
+                        uid => $st[4], gid => $st[5] };
+}
+
+my %debs;
 my $restored;
 
 sub restore {
     return if $restored++;
     $t->stop_nginx if $t->nginx_pid;
 
-    if ($before{installed}) {
-        if (!installed() && $deb && -f $deb) {
-            my ($ok, $out) = apt("install --reinstall '$deb'");
-            diag("cannot install $PKG again:\n$out") unless $ok;
+    for my $pkg ($PKG, $BPKG) {
+        if ($before{$pkg}{installed}) {
+            next if installed($pkg) || !$debs{$pkg} || !-f $debs{$pkg};
+            my ($ok, $out) = apt("install --reinstall '$debs{$pkg}'");
+            diag("cannot install $pkg again:\n$out") unless $ok;
+        } elsif (known($pkg)) {
+            my ($ok, $out) = apt("purge $pkg");
+            diag("cannot purge $pkg:\n$out") unless $ok;
         }
+    }
+
+    if ($before{$PKG}{installed}) {
         if ($before{enabled} && !-l $ENABLED) {
             symlink $AVAILABLE, $ENABLED;
         } elsif (!$before{enabled} && -l $ENABLED) {
             unlink $ENABLED;
         }
-    } elsif ((pkg_status())[0] !~ /^(|.*not-installed)$/) {
-        my ($ok, $out) = apt("purge $PKG");
-        diag("cannot purge $PKG:\n$out") unless $ok;
+    }
+
+    # Debian leaves a package's system user after a purge
+    run("deluser --system --quiet $BUSER")
+        if !$before{user} && defined getpwnam($BUSER);
+    run("delgroup --system --quiet $BUSER")
+        if !$before{group} && defined getgrnam($BUSER);
+
+    for my $file (sort keys %unowned) {
+        my $u = $unowned{$file};
+        next if (slurp($file) // "\0none") eq $u->{data};
+        make_path(dirname($file));
+        open(my $fh, '>:raw', $file) or next;
+        print {$fh} $u->{data};
+        close $fh;
+        chmod $u->{mode}, $file;
+        chown $u->{uid}, $u->{gid}, $file;
     }
 }
 
@@ -148,14 +210,15 @@ sub finish {
 my $parent = dirname($ROOT);
 sub beside {
     return sort map { glob("'$parent'/$_") }
-                ('graph-attach_*', "${PKG}_*", "${PKG}-dbgsym_*");
+                ('graph-attach_*', map { ("${_}_*", "${_}-dbgsym_*") }
+                                       $PKG, $BPKG);
 }
 my %beside_before = map { $_ => 1 } beside();
 my $git = -e "$ROOT/.git" && in_path('git');
 my $tree_before = $git ? `git -C '$ROOT' status --porcelain` : '';
 
 my ($built, $out) = run("nice make -s -C '$ROOT' deb");
-ok($built, 'make deb builds the package') or diag($out);
+ok($built, 'make deb builds the packages') or diag($out);
 finish() unless $built;
 
 my @noise = grep { !/^(deb|deps): / } split /\n/, $out;
@@ -168,10 +231,13 @@ chomp $version;
 ok($ok && $version =~ /^\d[\w.+~-]*$/, "debian/changelog's version: $version");
 my $arch = `dpkg --print-architecture`;
 chomp $arch;
-$deb = "$ROOT/build/deb/${PKG}_${version}_$arch.deb";
-ok(-f $deb, "build/deb/${PKG}_${version}_$arch.deb")
-    or diag(join "\n", glob("'$ROOT/build/deb'/*"));
-finish() unless -f $deb;
+for my $pkg ($PKG, $BPKG) {
+    $debs{$pkg} = "$ROOT/build/deb/${pkg}_${version}_$arch.deb";
+    ok(-f $debs{$pkg}, "build/deb/${pkg}_${version}_$arch.deb")
+        or diag(join "\n", glob("'$ROOT/build/deb'/*"));
+}
+finish() if grep { !-f } values %debs;
+my ($deb, $bdeb) = @debs{$PKG, $BPKG};
 
 ok(!-e "$ROOT/build/deb/scratch", 'the scratch copy is removed');
 is($git ? `git -C '$ROOT' status --porcelain` : '', $tree_before,
@@ -181,13 +247,23 @@ is("@new", '', 'nothing written next to the tree');
 
 # --- what the package holds and depends on -------------------------------
 
-sub field { my $v = `dpkg-deb -f '$deb' $_[0]`; chomp $v; $v }
+sub field { my $v = `dpkg-deb -f '$_[0]' $_[1]`; chomp $v; $v }
 
-is(field('Package'), $PKG, 'Package');
-is(field('Version'), $version, "Version is debian/changelog's");
-is(field('Architecture'), $arch, 'Architecture');
+# the files (not the directories) of a .deb
+sub deb_files {
+    my ($file) = @_;
+    return sort map { m{^(?:\S+\s+){5}\.(/\S*[^/])$} ? $1 : () }
+                split /\n/, `dpkg-deb -c '$file'`;
+}
 
-my $depends = field('Depends');
+for my $pkg ($PKG, $BPKG) {
+    is(field($debs{$pkg}, 'Package'), $pkg, "$pkg: Package");
+    is(field($debs{$pkg}, 'Version'), $version,
+       "$pkg: Version is debian/changelog's");
+    is(field($debs{$pkg}, 'Architecture'), $arch, "$pkg: Architecture");
+}
+
+my $depends = field($deb, 'Depends');
 my ($abi) = (`cat $ABI_FILE` =~ /^nginx:abi=(\S+)/m);
 ok($abi, "nginx-dev names the ABI of this nginx ($abi)");
 like($depends, qr/(^|, )\Q$abi\E(,|$)/,
@@ -200,34 +276,39 @@ for my $lib (qw(libhiredis0.14 libcjson1 libssl3 libc6)) {
          "Depends on $lib (\${shlibs:Depends})");
 }
 
-my @files = map { m{^\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+\.(/\S*)} ? $1 : () }
-            split /\n/, `dpkg-deb -c '$deb'`;
-my @stray = grep { !m{^/(usr/?|usr/lib/?|usr/lib/nginx/(modules/(\S+\.so)?)?
-                          |usr/share/?|usr/share/nginx/(modules-available/.*)?
-                          |usr/share/doc/?|usr/share/doc/\Q$PKG\E/.*)?$}x }
-            @files;
+my @stray = grep { !m{^(\Q$SO\E|\Q$AVAILABLE\E|\Q$DOC\E/.*)$} }
+            deb_files($deb);
 ok(!@stray, 'files only in the module, modules-available and doc '
             . 'directories (the link in /etc is the scripts\')')
     or diag("@stray");
 
 # --- install, as CI does on a clean machine ------------------------------
 
-# once the build is there to put it back with
-if ($known_before) {
-    diag("$PKG was on this machine before the test ($status_before, "
-         . "$version_before, " . ($before{enabled} ? 'enabled' : 'disabled')
+# once the build is there to put them back with
+for my $pkg (grep { $before{$_}{known} } $PKG, $BPKG) {
+    diag("$pkg was on this machine before the test ($before{$pkg}{status}, "
+         . "$before{$pkg}{version}"
+         . ($pkg eq $PKG ? ', ' . ($before{enabled} ? 'enabled' : 'disabled')
+                         : '')
          . "): purged for the test, and installed again from the build at "
          . "the end");
-    my ($ok, $out) = apt("purge $PKG");
-    BAIL_OUT("cannot purge the $PKG installed before the test:\n$out")
+    my ($ok, $out) = apt("purge $pkg");
+    BAIL_OUT("cannot purge the $pkg installed before the test:\n$out")
         unless $ok;
+}
+# out of the way of a fresh install (dpkg would ask about broker.conf)
+if (%unowned) {
+    diag("files of $BPKG were here without the package: moved away for "
+         . "the test, and put back at the end: "
+         . join(' ', sort keys %unowned));
+    unlink keys %unowned;
 }
 
 (my $rel = $deb) =~ s{^\Q$ROOT\E/}{./};
 my ($installed, $aout) = apt("install '$rel'");
 ok($installed, "apt-get install $rel") or diag($aout);
 finish() unless $installed;
-ok(installed(), 'dpkg says it is installed');
+ok(installed($PKG), 'dpkg says it is installed');
 
 ok(-f $SO, "the module is $SO");
 like(`dpkg -S $SO 2>&1`, qr/^\Q$PKG\E: /, "$SO belongs to $PKG");
@@ -381,13 +462,115 @@ ok($ok && $out =~ /test is successful/,
 ($ok, $aout) = apt("purge $PKG");
 ok($ok, "apt-get purge $PKG") or diag($aout);
 ok(!-l "$ENABLED.removed", 'nothing of it is left in modules-enabled');
-my ($status) = pkg_status();
-ok($status eq '' || $status =~ /not-installed/,
-   "dpkg no longer knows $PKG") or diag("status: $status");
+ok(!known($PKG), "dpkg no longer knows $PKG")
+    or diag('status: ' . (pkg_status($PKG))[0]);
 ($ok, $out) = nginx_t();
 ok($ok && $out =~ /test is successful/,
    'nginx -t on the system configuration passes after purge')
     or diag($out);
+
+# --- graph-attach-broker --------------------------------------------------
+
+my $bdepends = field($bdeb, 'Depends');
+for my $dep (qw(libcurl4 libhiredis0.14 libcjson1 libssl3 libc6 adduser)) {
+    like($bdepends, qr/(^|, )\Q$dep\E( |,|$)/, "$BPKG: Depends on $dep");
+}
+unlike($bdepends, qr/nginx/,
+       "$BPKG: not on nginx (a broker may run on another machine)");
+is(`dpkg-deb --info '$bdeb' conffiles 2>&1`, "$BCONF\n",
+   "$BPKG: one conffile, $BCONF");
+is(join(' ', deb_files($bdeb)),
+   join(' ', sort $BCONF, $UNIT, $SYSUSERS, $BROKER,
+                  map { "$BDOC/$_" } qw(changelog.gz copyright
+                                         operations.md.gz tokens.md.gz)),
+   "$BPKG: the daemon, its unit, sysusers.d entry, configuration, docs");
+
+(my $brel = $bdeb) =~ s{^\Q$ROOT\E/}{./};
+($ok, $aout) = apt("install '$brel'");
+ok($ok, "apt-get install $brel") or diag($aout);
+ok(installed($BPKG), 'dpkg says it is installed');
+
+ok(-x $BROKER, "the daemon is $BROKER");
+(my $upstream = $version) =~ s/-[^-]*$//;
+($ok, $out) = run("$BROKER -V");
+like($out, qr/^graph-attach-broker \Q$upstream\E /,
+     "$BROKER -V says the package's version ($upstream)") or diag($out);
+for my $f ([ $UNIT, 'broker/graph-attach-broker.service' ],
+           [ $SYSUSERS, 'broker/graph-attach-broker.sysusers' ],
+           [ $BCONF, 'broker/graph-attach-broker.conf.example' ]) {
+    my ($installed_as, $source) = @$f;
+    ok(defined slurp($installed_as)
+       && slurp($installed_as) eq (slurp("$ROOT/$source") // ''),
+       "$installed_as is $source");
+}
+my @unit_docs = (slurp($UNIT) // '') =~ /^Documentation=file:(\S+)$/mg;
+ok(@unit_docs && !grep({ !-f } @unit_docs),
+   'the documentation the unit names is installed') or diag("@unit_docs");
+ok(!-e "/etc/systemd/system/multi-user.target.wants/$BPKG.service",
+   'the unit is not enabled (its tenants come first)');
+ok(-f "$BDOC/copyright" && -f "$BDOC/changelog.gz",
+   "$BDOC: copyright, changelog");
+
+my @pw = getpwnam($BUSER);
+ok(@pw, "the postinst made the user $BUSER");
+SKIP: {
+    skip "no user $BUSER", 5 unless @pw;
+    my @gr = getgrnam($BUSER);
+    ok(@gr && $pw[3] == $gr[2], "its group is $BUSER");
+    ok($pw[2] < 1000, "a system user (uid $pw[2])");
+    is($pw[7], '/nonexistent', 'home /nonexistent, as in the sysusers.d entry');
+    is($pw[8], '/usr/sbin/nologin', 'no shell');
+
+    # operations.md's setup: a secret only root and the group read
+    my $bdir = "$servroot/broker";
+    make_path($bdir);
+    chown 0, $pw[3], $bdir;
+    chmod 0750, $bdir;
+    my %file = (
+        "$bdir/contoso.secret" => "t190-secret-" . int(rand(1e9)) . "\n",
+        "$bdir/broker.conf" => "[broker]\nredis = 127.0.0.1:6379\n\n"
+            . "[tenant contoso]\ntenant_id = contoso.onmicrosoft.com\n"
+            . "client_id = 6731de76-14a6-49ae-97bc-6eba6914391e\n"
+            . "client_secret_file = $bdir/contoso.secret\n"
+            . "key = graph:token:contoso\n",
+    );
+    for my $f (sort keys %file) {
+        open(my $fh, '>', $f) or die "$f: $!";
+        print {$fh} $file{$f};
+        close $fh;
+        chown 0, $pw[3], $f;
+        chmod 0640, $f;
+    }
+    $t->secret($file{"$bdir/contoso.secret"} =~ s/\n//r);
+    my $check = "runuser -u $BUSER -- $BROKER -t -c '$bdir/broker.conf'";
+    ($ok, $out) = run($check);
+    ok($ok && $out =~ /test is successful: 1 tenant/,
+       "as $BUSER, graph-attach-broker -t reads the configuration and a "
+       . "secret of its group") or diag($out);
+    chmod 0600, "$bdir/contoso.secret";
+    ($ok, $out) = run($check);
+    ok(!$ok && $out =~ /contoso\.secret/,
+       'a secret its group cannot read: -t fails, and names the file')
+        or diag($out);
+}
+
+open(my $bc, '>>', $BCONF) or die "$BCONF: $!";
+print {$bc} "# edited by t/190-deb.t\n";
+close $bc;
+
+($ok, $aout) = apt("remove $BPKG");
+ok($ok, "apt-get remove $BPKG") or diag($aout);
+ok(!-e $BROKER && !-e $UNIT && !-e $SYSUSERS,
+   'the daemon, its unit and sysusers.d entry are gone');
+like(slurp($BCONF) // '', qr/^# edited by t\/190-deb\.t$/m,
+     'the edited broker.conf is kept (a conffile)');
+is((pkg_status($BPKG))[0], 'deinstall ok config-files',
+   'dpkg keeps its configuration files');
+
+($ok, $aout) = apt("purge $BPKG");
+ok($ok, "apt-get purge $BPKG") or diag($aout);
+ok(!-e $BCONF, 'purge removes broker.conf');
+ok(!known($BPKG), "dpkg no longer knows $BPKG");
 
 # --- a failed build: its log, and nothing left installed -----------------
 

@@ -3,7 +3,7 @@
 # all present already.
 #
 #   tools/deps.sh demo          make run: build the module, run the demo
-#   tools/deps.sh deb           make deb: build the Debian package
+#   tools/deps.sh deb           make deb: build the Debian packages
 #   tools/deps.sh [test]        make test: all of the above, and the
 #                               test-only clients
 #   tools/deps.sh --list SET    print SET's packages, one a line (SET is
@@ -28,8 +28,9 @@ demo="$build redis-server python3 curl"
 # as the module)
 broker="$build libcurl4-openssl-dev"
 
-# tools/build-deb.sh: debhelper, and dh_nginx from nginx-dev
-deb="$build debhelper dpkg-dev"
+# tools/build-deb.sh: debhelper, dh_nginx from nginx-dev, what the broker
+# builds with
+deb="$broker debhelper dpkg-dev"
 
 # what only the tests use: the clients of t/030-clients.t and the browser
 # tests, valgrind (make test-valgrind), clang (make fuzz), the harness's
