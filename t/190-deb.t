@@ -521,9 +521,10 @@ SKIP: {
     is($pw[7], '/nonexistent', 'home /nonexistent, as in the sysusers.d entry');
     is($pw[8], '/usr/sbin/nologin', 'no shell');
 
-    # operations.md's setup: a secret only root and the group read
-    my $bdir = "$servroot/broker";
-    make_path($bdir);
+    # operations.md's setup: a secret only root and the group read, in a
+    # directory of its own outside the tree (whose parents the user may
+    # not enter: a checkout in /root)
+    my $bdir = tempdir(CLEANUP => 1);
     chown 0, $pw[3], $bdir;
     chmod 0750, $bdir;
     my %file = (
