@@ -146,19 +146,27 @@ EOF
 }
 
 
-# Finds N free TCP ports on 127.0.0.1 by binding port 0.
+# Finds N free TCP ports on 127.0.0.1 by binding port 0.  A port handed
+# out once is never handed out again in this process: it is closed until
+# its user binds it, and the kernel may give it to the next bind of port
+# 0 meanwhile (t/151's evil upload host once got nginx's HTTP/2 port).
+my %HANDED_OUT;
+
 sub free_ports {
     my ($n) = @_;
-    my @socks;
-    for (1 .. $n) {
+    my (@socks, @ports);
+    for (1 .. 100 * $n) {
+        last if @ports == $n;
         my $s = IO::Socket::INET->new(
             LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp',
             Listen => 1, ReuseAddr => 1,
         ) or croak "cannot bind a free port: $!";
         push @socks, $s;
+        next if $HANDED_OUT{ $s->sockport }++;
+        push @ports, $s->sockport;
     }
-    my @ports = map { $_->sockport } @socks;
     close $_ for @socks;
+    croak "cannot find $n free ports" if @ports < $n;
     return @ports;
 }
 
