@@ -105,6 +105,9 @@ typedef struct {
 
 static ngx_http_graph_attach_metrics_t *ngx_http_graph_attach_metrics_conf(
     ngx_conf_t *cf);
+static ngx_shm_zone_t *ngx_http_graph_attach_metrics_add_zone(ngx_conf_t *cf,
+    ngx_str_t *name, size_t size, ngx_shm_zone_init_pt init,
+    ngx_http_graph_attach_metrics_t *m);
 static ngx_int_t ngx_http_graph_attach_metrics_init_zone(ngx_shm_zone_t *zone,
     void *data);
 static ngx_int_t ngx_http_graph_attach_metrics_init_redis_zone(
@@ -334,7 +337,6 @@ ngx_http_graph_attach_metrics_init(ngx_conf_t *cf,
 {
     size_t                            size;
     ngx_array_t                      *a;
-    ngx_shm_zone_t                   *zone;
     ngx_http_handler_pt              *h;
     ngx_http_core_main_conf_t        *cmcf;
     ngx_http_graph_attach_metrics_t  *m;
@@ -369,22 +371,13 @@ ngx_http_graph_attach_metrics_init(ngx_conf_t *cf,
            + ngx_align(sizeof(ngx_http_graph_attach_metrics_sh_t),
                        ngx_pagesize);
 
-    zone = ngx_shared_memory_add(cf, &ngx_http_graph_attach_metrics_zone_name,
-                                 size, &ngx_http_graph_attach_module);
-    if (zone == NULL) {
+    m->zone = ngx_http_graph_attach_metrics_add_zone(cf,
+                                    &ngx_http_graph_attach_metrics_zone_name,
+                                    size,
+                                    ngx_http_graph_attach_metrics_init_zone, m);
+    if (m->zone == NULL) {
         return NGX_ERROR;
     }
-
-    if (zone->data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "shared memory zone \"%V\" is already used",
-                           &ngx_http_graph_attach_metrics_zone_name);
-        return NGX_ERROR;
-    }
-
-    zone->init = ngx_http_graph_attach_metrics_init_zone;
-    zone->data = m;
-    m->zone = zone;
 
     m->servers = amcf->redis_servers ? amcf->redis_servers->nelts : 0;
 
@@ -393,23 +386,13 @@ ngx_http_graph_attach_metrics_init(ngx_conf_t *cf,
                        + (m->servers * NGX_MAX_PROCESSES)
                          * sizeof(ngx_atomic_t), ngx_pagesize);
 
-    zone = ngx_shared_memory_add(cf,
-                               &ngx_http_graph_attach_metrics_redis_zone_name,
-                               size, &ngx_http_graph_attach_module);
-    if (zone == NULL) {
+    m->redis_zone = ngx_http_graph_attach_metrics_add_zone(cf,
+                              &ngx_http_graph_attach_metrics_redis_zone_name,
+                              size,
+                              ngx_http_graph_attach_metrics_init_redis_zone, m);
+    if (m->redis_zone == NULL) {
         return NGX_ERROR;
     }
-
-    if (zone->data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "shared memory zone \"%V\" is already used",
-                           &ngx_http_graph_attach_metrics_redis_zone_name);
-        return NGX_ERROR;
-    }
-
-    zone->init = ngx_http_graph_attach_metrics_init_redis_zone;
-    zone->data = m;
-    m->redis_zone = zone;
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
@@ -436,6 +419,32 @@ ngx_http_graph_attach_metrics_init(ngx_conf_t *cf,
  * label sets (another build of the module, loaded by the reload) is not
  * read as these: it is cleared.  New bounds start a new histogram.
  */
+
+/* a zone of the module's own, for this configuration's metrics */
+
+static ngx_shm_zone_t *
+ngx_http_graph_attach_metrics_add_zone(ngx_conf_t *cf, ngx_str_t *name,
+    size_t size, ngx_shm_zone_init_pt init, ngx_http_graph_attach_metrics_t *m)
+{
+    ngx_shm_zone_t  *zone;
+
+    zone = ngx_shared_memory_add(cf, name, size, &ngx_http_graph_attach_module);
+    if (zone == NULL) {
+        return NULL;
+    }
+
+    if (zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "shared memory zone \"%V\" is already used", name);
+        return NULL;
+    }
+
+    zone->init = init;
+    zone->data = m;
+
+    return zone;
+}
+
 
 static ngx_int_t
 ngx_http_graph_attach_metrics_init_zone(ngx_shm_zone_t *zone, void *data)
