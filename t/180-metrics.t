@@ -24,17 +24,7 @@ use JSON::PP ();
 use Test::More;
 use Time::HiRes qw(sleep time);
 use GraphAttach::Test;
-
-my $PARSER = <<'EOF';
-import json, sys
-from prometheus_client.parser import text_string_to_metric_families
-text = open(sys.argv[1], encoding='utf-8').read()
-out = []
-for f in text_string_to_metric_families(text):
-    out.append({'name': f.name, 'type': f.type, 'help': f.documentation,
-                'samples': [[s.name, s.labels, s.value] for s in f.samples]})
-print(json.dumps(out))
-EOF
+use GraphAttach::Metrics;
 
 my $t = GraphAttach::Test->new;
 
@@ -162,80 +152,8 @@ sub new_key {
 
 # --- scraping ----------------------------------------------------------------
 
-# The metrics as the parser reads them: { text, head, families (by name:
-# type, help, samples), s (sample key => value) }.  A sample key is
-# name{label="value",...}, labels sorted.
-sub skey {
-    my ($name, $labels) = @_;
-    return $name unless $labels && %$labels;
-    return $name . '{' . join(',', map { qq{$_="$labels->{$_}"} }
-                                   sort keys %$labels) . '}';
-}
-
-my $n_scrape = 0;
-
-# A scrape once the counters are still: a request is counted by its log
-# phase, which may run just after its client read the answer (nginx's
-# lingering close), while another worker already answers the scrape
-sub scrape {
-    my ($tt) = @_;
-    my $m = scrape_once($tt);
-    for (1 .. 50) {
-        sleep 0.02;
-        my $n = scrape_once($tt);
-        return $n unless %{ changes($m, $n) };
-        $m = $n;
-    }
-    return $m;
-}
-
-sub scrape_once {
-    my ($tt, %o) = @_;
-    $tt //= $t;
-    my $r = $tt->request(raw => "GET /metrics HTTP/1.1\r\nHost: localhost\r\n"
-                              . "Connection: close\r\n\r\n");
-    die "metrics: no answer\n" unless $r;
-    die "metrics: $r->{status}\n" unless $r->{status} == 200;
-    my $file = $tt->servroot . '/tmp/metrics.' . ++$n_scrape;
-    open(my $fh, '>:raw', $file) or die "$file: $!";
-    print {$fh} $r->{body};
-    close $fh;
-    my ($st, $out, $err) = $tt->run(cmd => [ $GraphAttach::Test::PYTHON, '-c', $PARSER,
-                                             $file ]);
-    die "the Prometheus parser refused the metrics: $err\n" if $st;
-    my $fams = decode_json($out);
-    my (%f, %s);
-    for my $fam (@$fams) {
-        $f{ $fam->{name} } = $fam;
-        for my $smp (@{ $fam->{samples} }) {
-            my ($name, $labels, $value) = @$smp;
-            $s{ skey($name, $labels) } = $value + 0;
-        }
-    }
-    return { text => $r->{body}, head => $r, families => \%f, s => \%s,
-             list => $fams };
-}
-
-sub value {
-    my ($m, $name, %labels) = @_;
-    return $m->{s}{ skey($name, \%labels) };
-}
-
-# counters and the histogram's _count that changed from $a to $b
-sub changes {
-    my ($a, $b) = @_;
-    my %d;
-    for my $fam (values %{ $b->{families} }) {
-        next unless $fam->{type} eq 'counter' || $fam->{type} eq 'histogram';
-        for my $smp (@{ $fam->{samples} }) {
-            my $k = skey($smp->[0], $smp->[1]);
-            next if $k =~ /_(bucket|sum)\b/;
-            my $v = $b->{s}{$k} - ($a->{s}{$k} // 0);
-            $d{$k} = $v if $v;
-        }
-    }
-    return \%d;
-}
+# the metrics once the counters are still (GraphAttach::Metrics)
+sub scrape { settled($_[0] // $t) }
 
 my $REQ = 'graph_attach_requests_total';
 my $REF = 'graph_attach_refusals_total';

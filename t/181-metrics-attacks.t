@@ -25,19 +25,9 @@ use Encode ();
 use POSIX ();
 use IO::Uncompress::Gunzip ();
 use Test::More;
+use GraphAttach::Metrics qw(parse_metrics value skey changes);
 use Time::HiRes qw(sleep time);
 use GraphAttach::Test;
-
-my $PARSER = <<'EOF';
-import json, sys
-from prometheus_client.parser import text_string_to_metric_families
-text = open(sys.argv[1], 'rb').read().decode('utf-8')
-out = []
-for f in text_string_to_metric_families(text):
-    out.append({'name': f.name, 'type': f.type, 'help': f.documentation,
-                'samples': [[s.name, s.labels, s.value] for s in f.samples]})
-print(json.dumps(out))
-EOF
 
 my $t = GraphAttach::Test->new;
 
@@ -149,77 +139,9 @@ my $MSG = '/users/alice@contoso.com/messages/AAMkAGI1AAA=/attachments';
 
 # --- scraping ------------------------------------------------------------------
 
-sub skey {
-    my ($name, $labels) = @_;
-    return $name unless $labels && %$labels;
-    return $name . '{' . join(',', map { qq{$_="$labels->{$_}"} }
-                                   sort keys %$labels) . '}';
-}
-
-my $n_scrape = 0;
-
-sub parse_metrics {
-    my ($tt, $text) = @_;
-    my $file = $tt->servroot . '/tmp/metrics.' . ++$n_scrape;
-    open(my $fh, '>:raw', $file) or die "$file: $!";
-    print {$fh} $text;
-    close $fh;
-    my ($st, $out, $err) = $tt->run(cmd => [ $GraphAttach::Test::PYTHON,
-                                             '-c', $PARSER, $file ]);
-    return (undef, $err) if $st;
-    my (%s, %f);
-    for my $fam (@{ JSON::PP->new->decode($out) }) {
-        $f{ $fam->{name} } = $fam;
-        for my $smp (@{ $fam->{samples} }) {
-            $s{ skey($smp->[0], $smp->[1]) } = $smp->[2] + 0;
-        }
-    }
-    return ({ text => $text, s => \%s, families => \%f });
-}
-
-sub scrape {
-    my ($tt, $path) = @_;
-    $tt //= $t;
-    my $r = $tt->request(raw => 'GET ' . ($path // '/metrics')
-                              . " HTTP/1.1\r\nHost: localhost\r\n"
-                              . "Connection: close\r\n\r\n");
-    die "metrics: no answer\n" unless $r;
-    die "metrics: $r->{status}\n" unless $r->{status} == 200;
-    my ($m, $err) = parse_metrics($tt, $r->{body});
-    die "the Prometheus parser refused the metrics: $err\n" unless $m;
-    return $m;
-}
-
-# a scrape once the counts are still: a request's log phase may end just
-# after its client read the answer
-sub settled {
-    my ($tt) = @_;
-    my $m = scrape($tt);
-    for (1 .. 50) {
-        sleep 0.05;
-        my $n = scrape($tt);
-        return $n unless %{ changes($m, $n) };
-        $m = $n;
-    }
-    return $m;
-}
-
-sub value {
-    my ($m, $name, %labels) = @_;
-    return $m->{s}{ skey($name, \%labels) };
-}
-
-# counters and _count that changed from $a to $b
-sub changes {
-    my ($a, $b) = @_;
-    my %d;
-    for my $k (keys %{ $b->{s} }) {
-        next if $k =~ /_(bucket|sum)\b|_redis_|_reset_time/;
-        my $v = $b->{s}{$k} - ($a->{s}{$k} // 0);
-        $d{$k} = $v if $v;
-    }
-    return \%d;
-}
+# one scrape of PATH, and one once the counts are still (GraphAttach::Metrics)
+sub scrape { GraphAttach::Metrics::scrape_once($_[0] // $t, $_[1]) }
+sub settled { GraphAttach::Metrics::settled($_[0] // $t) }
 
 sub file_part {
     my ($name, $data) = @_;
