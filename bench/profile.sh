@@ -16,6 +16,12 @@
 #                       upload session: 2093056 is the simple POST's largest here)
 #   BENCH_BUFFERS       client_body_buffer_size of the front, one pass over
 #                       BENCH_SIZES each ("4m 16k")
+#   BENCH_REPEAT        pairs of series (plain, then graph) per size and
+#                       buffer (1); with more, the tables give the median
+#                       CPU per request of each location and the median
+#                       of the pairs' ratios, the other columns the last
+#                       pair's (a shared machine's noise moves one pair
+#                       by 20% and more)
 #   BENCH_RSS_SIZE      the size whose series gives the peak RSS goal (3145728)
 #   BENCH_LATENCY_CONNECTIONS  the extra 1 KiB series of the first buffer,
 #                       for unloaded p99 (1; 0 skips it)
@@ -23,6 +29,8 @@
 #                       BENCH_PERF_SIZE, first buffer, both locations; 0: no
 #                       (default 1 when perf is installed)
 #   BENCH_PERF_SIZE     (1048576)   BENCH_PERF_DURATION  seconds (5)
+#   BENCH_PERF_CALLS    1: record call chains too (perf record -g), for
+#                       perf report --no-children -G on perf/LOC.data (0)
 #   BENCH_STRACE        1: count the worker's memory syscalls (mmap, munmap,
 #                       brk, madvise) per request at BENCH_PERF_SIZE (default
 #                       1 when strace is installed)
@@ -59,9 +67,12 @@ sizes=${BENCH_SIZES:-1024 10240 262144 1048576 2093056 3145728}
 session_threshold=2097152        # graph_attach_upload_threshold's default
 buffers=${BENCH_BUFFERS:-4m 16k}
 rss_size=${BENCH_RSS_SIZE:-3145728}
+repeat=${BENCH_REPEAT:-1}
 lat_conns=${BENCH_LATENCY_CONNECTIONS:-1}
 perf_size=${BENCH_PERF_SIZE:-1048576}
 perf_duration=${BENCH_PERF_DURATION:-5}
+perf_calls=
+if [ "${BENCH_PERF_CALLS:-0}" = 1 ]; then perf_calls=-g; fi
 log_level=${BENCH_LOG_LEVEL:-error}
 boundary=----GraphAttachBench7MA4YWxkTrZu0gW
 mailbox_path=users/bench@contoso.com/messages/AAMkBench=/attachments
@@ -319,7 +330,7 @@ profile() {
     local loc=$1 size=$2 f rec st out n
     f=$(body_for "$size")
     if [ "$do_perf" = 1 ]; then
-        perf record -e cpu-clock -F 999 -p "$worker" -o "$dir/perf/$loc.data" \
+        perf record -e cpu-clock -F 999 $perf_calls -p "$worker" -o "$dir/perf/$loc.data" \
             >"$dir/perf/$loc-record.log" 2>&1 &
         rec=$!
         perf stat -e task-clock,page-faults,context-switches,cpu-migrations -x, \
@@ -368,23 +379,60 @@ say "per series: req/s, wrk latency p50/p99, front worker CPU (busy %, us per re
 say "its VmHWM (peak since the fresh worker started; warm = VmRSS after warm-up), sink busy, idle per CPU"
 say ""
 
+# median of the numbers given
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+declare -A rep_cpu rep_lat rep_ratio pair_ratio
 first_buf=${buffers%% *}
 for buf in $buffers; do
     for size in $sizes; do
-        for loc in plain graph; do
-            series "$buf" "$loc" "$size" "$conns"
-            if [ "$do_perf$do_strace" != 00 ] && [ "$buf" = "$first_buf" ] && [ "$size" = "$perf_size" ]; then
-                profile "$loc" "$size"
-            fi
-            stop_front
+        for rep in $(seq "$repeat"); do
+            for loc in plain graph; do
+                series "$buf" "$loc" "$size" "$conns"
+                if [ "$rep" = 1 ] && [ "$do_perf$do_strace" != 00 ] && [ "$buf" = "$first_buf" ] && [ "$size" = "$perf_size" ]; then
+                    profile "$loc" "$size"
+                fi
+                stop_front
+                rep_cpu[$buf.$loc.$size]+=" ${cpureq[$buf.$loc.$size.$conns]}"
+                rep_lat[$buf.$loc.$size]+=" ${p50[$buf.$loc.$size.$conns]}:${p99[$buf.$loc.$size.$conns]}"
+            done
+            rep_ratio[$buf.$size]+=" $(ratio "${cpureq[$buf.graph.$size.$conns]}" "${cpureq[$buf.plain.$size.$conns]}")"
         done
+        if [ "$repeat" -gt 1 ]; then
+            for loc in plain graph; do
+                # shellcheck disable=SC2086
+                cpureq[$buf.$loc.$size.$conns]=$(median ${rep_cpu[$buf.$loc.$size]})
+                # shellcheck disable=SC2086
+                p50[$buf.$loc.$size.$conns]=$(median $(printf '%s\n' ${rep_lat[$buf.$loc.$size]} | cut -d: -f1))
+                # shellcheck disable=SC2086
+                p99[$buf.$loc.$size.$conns]=$(median $(printf '%s\n' ${rep_lat[$buf.$loc.$size]} | cut -d: -f2))
+            done
+            # shellcheck disable=SC2086
+            pair_ratio[$buf.$size]=$(median ${rep_ratio[$buf.$size]})
+            say "  $buf $(label_for "$size"): ratios of the $repeat pairs:${rep_ratio[$buf.$size]}, median ${pair_ratio[$buf.$size]}"
+        fi
     done
     case " $sizes " in *" $rss_size "*) ;; *)
         for loc in plain graph; do series "$buf" "$loc" "$rss_size" "$conns"; stop_front; done ;;
     esac
 done
 if [ "$lat_conns" != 0 ]; then
-    for loc in plain graph; do series "$first_buf" "$loc" 1024 "$lat_conns"; stop_front; done
+    declare -A rep_p50 rep_p99
+    for rep in $(seq "$repeat"); do
+        for loc in plain graph; do
+            series "$first_buf" "$loc" 1024 "$lat_conns"; stop_front
+            k=$first_buf.$loc.1024.$lat_conns
+            rep_p50[$loc]+=" ${p50[$k]}"; rep_p99[$loc]+=" ${p99[$k]}"
+        done
+    done
+    if [ "$repeat" -gt 1 ]; then
+        for loc in plain graph; do
+            k=$first_buf.$loc.1024.$lat_conns
+            # shellcheck disable=SC2086
+            p50[$k]=$(median ${rep_p50[$loc]}); p99[$k]=$(median ${rep_p99[$loc]})
+            say "  $first_buf 1 KiB, $lat_conns connection(s): $loc p99 of the $repeat series:${rep_p99[$loc]} ms, median ${p99[$k]}"
+        done
+    fi
 fi
 say ""
 
@@ -394,7 +442,7 @@ ok() { awk -v v="$1" -v l="$2" 'BEGIN { print (v != "-" && v + 0 <= l + 0) ? "ye
 
 declare -A goal
 for buf in $buffers; do
-    say "client_body_buffer_size $buf, $conns connections (front worker CPU per request; ratio = graph / plain; goal <= 1.5)"
+    say "client_body_buffer_size $buf, $conns connections (front worker CPU per request; ratio = graph / plain$([ "$repeat" -gt 1 ] && echo ", medians of $repeat pairs"); goal <= 1.5)"
     say ""
     say "| file | plain CPU | graph CPU | ratio | <= 1.5 | plain req/s | graph req/s | plain p50 / p99 ms | graph p50 / p99 ms | plain VmHWM | graph VmHWM |"
     say "|---|---|---|---|---|---|---|---|---|---|---|"
@@ -403,7 +451,7 @@ for buf in $buffers; do
     } >"$dir/profile-$buf.dat"
     for size in $sizes; do
         kp=$buf.plain.$size.$conns kg=$buf.graph.$size.$conns
-        r=$(ratio "${cpureq[$kg]}" "${cpureq[$kp]}")
+        r=${pair_ratio[$buf.$size]:-$(ratio "${cpureq[$kg]}" "${cpureq[$kp]}")}
         say "| $(label_for "$size")$(path_of "$size") | ${cpureq[$kp]} us | ${cpureq[$kg]} us | $r | $(ok "$r" 1.5) | ${rps[$kp]} | ${rps[$kg]} | ${p50[$kp]} / ${p99[$kp]} | ${p50[$kg]} / ${p99[$kg]} | $(mib "${hwm[$kp]}") MiB | $(mib "${hwm[$kg]}") MiB |"
         printf '%s "%s" %s %s %s %s %s %s %s\n' "$size" "$(label_for "$size")" "${cpureq[$kp]}" "${cpureq[$kg]}" "$r" \
             "$(mib "${hwm[$kp]}")" "$(mib "${hwm[$kg]}")" "${p99[$kp]}" "${p99[$kg]}" >>"$dir/profile-$buf.dat"
@@ -429,7 +477,7 @@ for buf in $buffers; do
 done
 say ""
 
-say "p99 latency at 1 KiB (goal: graph <= plain + 0.2 ms):"
+say "p99 latency at 1 KiB (goal: graph <= plain + 0.2 ms$([ "$repeat" -gt 1 ] && echo "; with $lat_conns connection(s), the medians of $repeat series each"):"
 say ""
 say "| connections | client_body_buffer_size | plain p50 / p99 | graph p50 / p99 | p99 graph - plain | met |"
 say "|---|---|---|---|---|---|"

@@ -80,6 +80,8 @@ ngx_http_graph_attach_request_body_init(ngx_http_request_t *r,
            <= (off_t) clcf->client_body_buffer_size)
     {
         ctx->hold_output = 1;
+        ngx_http_graph_attach_writer_hold(ctx->writer,
+                                          r->headers_in.content_length_n);
     }
 
     ctx->form = ngx_http_graph_attach_form_create(r, ctx, ctx->writer,

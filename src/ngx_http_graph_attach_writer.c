@@ -11,7 +11,9 @@
  * filter hands them to nginx's save filter, which keeps them in memory up
  * to client_body_buffer_size and writes them to a temporary file past
  * that.  Written buffers come back through the free list, so memory stays
- * bounded whatever the size of the file.
+ * bounded whatever the size of the file.  Output held to the end of a
+ * body within client_body_buffer_size goes into one buffer of about its
+ * whole length instead (_hold).
  */
 
 
@@ -59,6 +61,7 @@ ngx_http_graph_attach_writer_create(ngx_pool_t *pool, off_t content_length)
      *     w->free = NULL;
      *     w->busy = NULL;
      *     w->size = 0;
+     *     w->first_size = 0;
      */
 
     w->last_out = &w->out;
@@ -76,6 +79,40 @@ ngx_http_graph_attach_writer_create(ngx_pool_t *pool, off_t content_length)
     w->buf_size = (size_t) size;
 
     return w;
+}
+
+
+/*
+ * Output held in memory to the end of the body (_request_body.c) goes
+ * into one buffer of about its whole length, as nginx reads a body it
+ * keeps in memory into one buffer of the body's length: the proxy sends
+ * it in one vector, and the allocator sees one block a request, which
+ * it keeps for the next (eighty-five 16 KB blocks for a 1 MiB file, freed
+ * at once, moved the heap's top up and down: two brk() calls and their
+ * page faults a request).  The files' base64 is at most 4/3 of the body
+ * that carried them, raw bytes at most the body; what the JSON's
+ * properties add past that (names escaped, several small files) goes on
+ * in buffers of the usual size.  The buffer is taken when the first
+ * byte of output is written, and a client that stops sending leaves the
+ * rest of its pages untouched; nginx itself takes a body buffer
+ * of the declared length before reading a byte.
+ */
+
+#define NGX_HTTP_GRAPH_ATTACH_HOLD_SLACK  1024
+
+void
+ngx_http_graph_attach_writer_hold(ngx_http_graph_attach_writer_t *w,
+    off_t content_length)
+{
+    off_t  size;
+
+    size = w->raw ? content_length : (content_length + 2) / 3 * 4;
+
+    size += NGX_HTTP_GRAPH_ATTACH_HOLD_SLACK;
+
+    if (size > (off_t) w->buf_size) {
+        w->first_size = (size_t) size;
+    }
 }
 
 
@@ -255,6 +292,7 @@ ngx_http_graph_attach_writer_json_from_raw(ngx_http_graph_attach_writer_t *w,
 
     w->raw = 0;
     w->size = 0;
+    w->first_size = 0;
     w->buf = NULL;
     w->free = NULL;
     w->busy = NULL;
@@ -401,10 +439,13 @@ ngx_http_graph_attach_writer_reserve(ngx_http_graph_attach_writer_t *w,
         buf->last = buf->start;
 
     } else {
-        buf = ngx_create_temp_buf(w->pool, w->buf_size);
+        buf = ngx_create_temp_buf(w->pool,
+                                  w->first_size ? w->first_size : w->buf_size);
         if (buf == NULL) {
             return NGX_ERROR;
         }
+
+        w->first_size = 0;
 
         buf->tag = ngx_http_graph_attach_writer_tag;
     }

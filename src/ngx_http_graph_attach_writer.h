@@ -69,6 +69,7 @@ struct ngx_http_graph_attach_writer_s {
     ngx_chain_t                *free;
     ngx_chain_t                *busy;
     size_t                      buf_size;
+    size_t                      first_size;     /* 0: buf_size */
 
     off_t                       size;           /* bytes written in all */
 
@@ -85,6 +86,8 @@ struct ngx_http_graph_attach_writer_s {
 
 ngx_http_graph_attach_writer_t *ngx_http_graph_attach_writer_create(
     ngx_pool_t *pool, off_t content_length);
+void ngx_http_graph_attach_writer_hold(ngx_http_graph_attach_writer_t *w,
+    off_t content_length);
 
 /* one fileAttachment: the head, the bytes as they come, the end */
 ngx_int_t ngx_http_graph_attach_writer_file_begin(
