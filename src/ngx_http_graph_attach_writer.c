@@ -104,15 +104,11 @@ void
 ngx_http_graph_attach_writer_hold(ngx_http_graph_attach_writer_t *w,
     off_t content_length)
 {
-    off_t  size;
+    /* never less than buf_size: that is at most 4/3 of the body + 512 */
 
-    size = w->raw ? content_length : (content_length + 2) / 3 * 4;
-
-    size += NGX_HTTP_GRAPH_ATTACH_HOLD_SLACK;
-
-    if (size > (off_t) w->buf_size) {
-        w->first_size = (size_t) size;
-    }
+    w->first_size = (size_t) ((w->raw ? content_length
+                                      : (content_length + 2) / 3 * 4)
+                              + NGX_HTTP_GRAPH_ATTACH_HOLD_SLACK);
 }
 
 
