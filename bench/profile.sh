@@ -403,71 +403,68 @@ stolen() {
     return 1
 }
 
-declare -A rep_cpu rep_lat rep_ratio pair_ratio
+# pair BUF SIZE CONNS PROFILE: a series of plain, then one of graph, run
+# again while stolen() says so (PROFILE 1: profile() each location after
+# the first try's series); the tables' numbers are the last try's
+pair() {
+    local buf=$1 size=$2 c=$3 prof=$4 tries=0 loc
+    while :; do
+        for loc in plain graph; do
+            series "$buf" "$loc" "$size" "$c"
+            if [ "$prof" = 1 ] && [ "$tries" = 0 ]; then
+                profile "$loc" "$size"
+            fi
+            stop_front
+        done
+        stolen "$buf.plain.$size.$c" "$buf.graph.$size.$c" || return 0
+        if [ "$tries" -ge "$retries" ]; then
+            say "  (pair kept: the last of $((retries + 1)) tries)"
+            return 0
+        fi
+        tries=$((tries + 1)); reruns=$((reruns + 1))
+    done
+}
+
+# pairs BUF SIZE CONNS PROFILE: BENCH_REPEAT pairs; with more than one,
+# the tables' CPU and latency become the medians of the series, and the
+# ratio the median of the pairs' ratios
+declare -A rep_cpu rep_p50 rep_p99 rep_ratio pair_ratio
+pairs() {
+    local buf=$1 size=$2 c=$3 prof=$4 rep loc k
+    for rep in $(seq "$repeat"); do
+        pair "$buf" "$size" "$c" "$([ "$rep" = 1 ] && echo "$prof")"
+        for loc in plain graph; do
+            k=$buf.$loc.$size.$c
+            rep_cpu[$k]+=" ${cpureq[$k]}"; rep_p50[$k]+=" ${p50[$k]}"; rep_p99[$k]+=" ${p99[$k]}"
+        done
+        rep_ratio[$buf.$size.$c]+=" $(ratio "${cpureq[$buf.graph.$size.$c]}" "${cpureq[$buf.plain.$size.$c]}")"
+    done
+    [ "$repeat" -gt 1 ] || return 0
+    for loc in plain graph; do
+        k=$buf.$loc.$size.$c
+        # shellcheck disable=SC2086
+        { cpureq[$k]=$(median ${rep_cpu[$k]}); p50[$k]=$(median ${rep_p50[$k]}); p99[$k]=$(median ${rep_p99[$k]}); }
+    done
+    # shellcheck disable=SC2086
+    pair_ratio[$buf.$size.$c]=$(median ${rep_ratio[$buf.$size.$c]})
+    say "  $buf $(label_for "$size"), $c connection(s): ratios of the $repeat pairs:${rep_ratio[$buf.$size.$c]}, median ${pair_ratio[$buf.$size.$c]}; p99 plain${rep_p99[$buf.plain.$size.$c]}, graph${rep_p99[$buf.graph.$size.$c]} ms"
+}
+
 first_buf=${buffers%% *}
 for buf in $buffers; do
     for size in $sizes; do
-        for rep in $(seq "$repeat"); do
-            tries=0
-            while :; do
-                for loc in plain graph; do
-                    series "$buf" "$loc" "$size" "$conns"
-                    if [ "$rep$tries" = 10 ] && [ "$do_perf$do_strace" != 00 ] && [ "$buf" = "$first_buf" ] && [ "$size" = "$perf_size" ]; then
-                        profile "$loc" "$size"
-                    fi
-                    stop_front
-                done
-                stolen "$buf.plain.$size.$conns" "$buf.graph.$size.$conns" || break
-                [ "$tries" -lt "$retries" ] || { say "  (pair kept: the last of $((retries + 1)) tries)"; break; }
-                tries=$((tries + 1)); reruns=$((reruns + 1))
-            done
-            for loc in plain graph; do
-                rep_cpu[$buf.$loc.$size]+=" ${cpureq[$buf.$loc.$size.$conns]}"
-                rep_lat[$buf.$loc.$size]+=" ${p50[$buf.$loc.$size.$conns]}:${p99[$buf.$loc.$size.$conns]}"
-            done
-            rep_ratio[$buf.$size]+=" $(ratio "${cpureq[$buf.graph.$size.$conns]}" "${cpureq[$buf.plain.$size.$conns]}")"
-        done
-        if [ "$repeat" -gt 1 ]; then
-            for loc in plain graph; do
-                # shellcheck disable=SC2086
-                cpureq[$buf.$loc.$size.$conns]=$(median ${rep_cpu[$buf.$loc.$size]})
-                # shellcheck disable=SC2086
-                p50[$buf.$loc.$size.$conns]=$(median $(printf '%s\n' ${rep_lat[$buf.$loc.$size]} | cut -d: -f1))
-                # shellcheck disable=SC2086
-                p99[$buf.$loc.$size.$conns]=$(median $(printf '%s\n' ${rep_lat[$buf.$loc.$size]} | cut -d: -f2))
-            done
-            # shellcheck disable=SC2086
-            pair_ratio[$buf.$size]=$(median ${rep_ratio[$buf.$size]})
-            say "  $buf $(label_for "$size"): ratios of the $repeat pairs:${rep_ratio[$buf.$size]}, median ${pair_ratio[$buf.$size]}"
+        prof=0
+        if [ "$do_perf$do_strace" != 00 ] && [ "$buf" = "$first_buf" ] && [ "$size" = "$perf_size" ]; then
+            prof=1
         fi
+        pairs "$buf" "$size" "$conns" "$prof"
     done
     case " $sizes " in *" $rss_size "*) ;; *)
         for loc in plain graph; do series "$buf" "$loc" "$rss_size" "$conns"; stop_front; done ;;
     esac
 done
 if [ "$lat_conns" != 0 ]; then
-    declare -A rep_p50 rep_p99
-    for rep in $(seq "$repeat"); do
-        tries=0
-        while :; do
-            for loc in plain graph; do series "$first_buf" "$loc" 1024 "$lat_conns"; stop_front; done
-            stolen "$first_buf.plain.1024.$lat_conns" "$first_buf.graph.1024.$lat_conns" || break
-            [ "$tries" -lt "$retries" ] || { say "  (pair kept: the last of $((retries + 1)) tries)"; break; }
-            tries=$((tries + 1)); reruns=$((reruns + 1))
-        done
-        for loc in plain graph; do
-            k=$first_buf.$loc.1024.$lat_conns
-            rep_p50[$loc]+=" ${p50[$k]}"; rep_p99[$loc]+=" ${p99[$k]}"
-        done
-    done
-    if [ "$repeat" -gt 1 ]; then
-        for loc in plain graph; do
-            k=$first_buf.$loc.1024.$lat_conns
-            # shellcheck disable=SC2086
-            p50[$k]=$(median ${rep_p50[$loc]}); p99[$k]=$(median ${rep_p99[$loc]})
-            say "  $first_buf 1 KiB, $lat_conns connection(s): $loc p99 of the $repeat series:${rep_p99[$loc]} ms, median ${p99[$k]}"
-        done
-    fi
+    pairs "$first_buf" 1024 "$lat_conns" 0
 fi
 [ "$max_steal" -ge 100 ] || say "pairs run again for steal time over ${max_steal}% (at most $retries times each): $reruns"
 say ""
@@ -487,7 +484,7 @@ for buf in $buffers; do
     } >"$dir/profile-$buf.dat"
     for size in $sizes; do
         kp=$buf.plain.$size.$conns kg=$buf.graph.$size.$conns
-        r=${pair_ratio[$buf.$size]:-$(ratio "${cpureq[$kg]}" "${cpureq[$kp]}")}
+        r=${pair_ratio[$buf.$size.$conns]:-$(ratio "${cpureq[$kg]}" "${cpureq[$kp]}")}
         say "| $(label_for "$size")$(path_of "$size") | ${cpureq[$kp]} us | ${cpureq[$kg]} us | $r | $(ok "$r" 1.5) | ${rps[$kp]} | ${rps[$kg]} | ${p50[$kp]} / ${p99[$kp]} | ${p50[$kg]} / ${p99[$kg]} | $(mib "${hwm[$kp]}") MiB | $(mib "${hwm[$kg]}") MiB |"
         printf '%s "%s" %s %s %s %s %s %s %s\n' "$size" "$(label_for "$size")" "${cpureq[$kp]}" "${cpureq[$kg]}" "$r" \
             "$(mib "${hwm[$kp]}")" "$(mib "${hwm[$kg]}")" "${p99[$kp]}" "${p99[$kg]}" >>"$dir/profile-$buf.dat"
